@@ -1,0 +1,35 @@
+"""Console: prints the message to stderr, where a terminal or a CI log shows it.
+
+stderr, not stdout: in server mode stdout carries JSON-RPC and must never receive anything else.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import Field
+
+from channels.base import Channel, ChannelSettings
+from mcp_push.models import Notification
+
+
+class Settings(ChannelSettings):
+    # qinglong enables it for any non-empty value, even "false"; we read it as the boolean it looks like.
+    CONSOLE: bool = Field(description="true to print each notification to stderr.")
+
+    def enabled(self) -> bool:
+        return self.CONSOLE
+
+
+class Console(Channel[Settings]):
+    name = "console"
+    label = "Console (stderr)"
+    docs = "https://github.com/whyour/qinglong/blob/develop/sample/notify.py"
+    Settings = Settings
+
+    async def deliver(self, note: Notification) -> None:
+        sys.stderr.write(f"{note.title}\n\n{note.content}\n")
+        sys.stderr.flush()
+
+
+CHANNEL = Console

@@ -1,0 +1,157 @@
+"""Where configuration comes from: the process environment, backed by one dotenv file.
+
+The env var names are the ones qinglong's `notify.py` made common, so an existing environment or
+`config.sh` works unchanged. The file is read once per process; channels are built from the merged
+mapping, and only the modules of channels the user actually configured are imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mcp_push import redact
+from mcp_push.models import explain
+
+if TYPE_CHECKING:
+    from channels.base import Channel
+
+log = logging.getLogger("mcp_push")
+
+
+class ConfigError(Exception):
+    """The configuration itself is unusable (a bad global option, a missing config file named explicitly)."""
+
+
+def config_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """$MCP_PUSH_CONFIG, else ./config.env, else the user config dir: the first that applies."""
+    environ = os.environ if environ is None else environ
+    explicit = environ.get("MCP_PUSH_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"MCP_PUSH_CONFIG names {path}, which is not a readable file")
+        return path
+    local = Path("config.env")
+    if local.is_file():
+        return local
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "mcp-push" / "config.env"
+    return user if user.is_file() else None
+
+
+def merged_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The dotenv file's values with the process environment on top (the environment always wins).
+
+    python-dotenv understands `export K=V` lines and multi-line quoted values, which is what old
+    `config.sh` files contain.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    path = config_file(environ)
+    if path is None:
+        return environ
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    log.debug("read %d values from %s", len(values), path)
+    return {**values, **environ}
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Options that apply to every channel. Field names are the env var names."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, frozen=True)
+
+    HITOKOTO: bool = Field(False, description="Append a random hitokoto.cn quote to each message.")
+    SKIP_PUSH_TITLE: str = Field("", description="Newline-separated titles that are never pushed.")
+    MCP_PUSH_TIMEOUT: float = Field(10.0, gt=0, le=300, description="Seconds one channel may take.")
+    MCP_PUSH_DEADLINE: float = Field(30.0, gt=0, le=3600, description="Seconds one whole send may take.")
+    MCP_PUSH_TOOL_NAMES: Literal["dotted", "underscore"] = Field(
+        "dotted", description="List tools as notify.send (dotted) or notify_send (underscore)."
+    )
+    MCP_PUSH_HOME: Path | None = Field(None, description="State directory (inbox); default ~/.local/state/mcp-push.")
+    MCP_PUSH_LOG_LEVEL: LogLevel = Field("WARNING", description="Log level on stderr.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
+        # Values arrive already merged (env over dotenv) through __init__; reading os.environ again here
+        # would let tests and embedders no longer choose the mapping.
+        return (init_settings,)
+
+    @property
+    def skip_titles(self) -> set[str]:
+        return {line for line in self.SKIP_PUSH_TITLE.split("\n") if line.strip()}
+
+    @property
+    def state_dir(self) -> Path:
+        if self.MCP_PUSH_HOME:
+            return self.MCP_PUSH_HOME.expanduser()
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "mcp-push"
+
+
+@dataclass
+class Config:
+    """Everything one process needs to send: global settings plus the channels the env enables."""
+
+    env: dict[str, str]
+    settings: Settings
+    problems: dict[str, str] = field(default_factory=dict)
+    _channels: dict[str, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = merged_env(environ)
+        known = Settings.model_fields
+        try:
+            settings = Settings(**{k: v for k, v in env.items() if k in known and v != ""})
+        except ValidationError as exc:
+            raise ConfigError(f"invalid configuration: {explain(exc)}") from None
+        config = cls(env=env, settings=settings)
+        config._build_channels()
+        return config
+
+    def _build_channels(self) -> None:
+        from channels import REGISTRY, load
+
+        for name, triggers in REGISTRY.items():
+            if not any(self.env.get(var, "").strip() for var in triggers):
+                continue
+            channel_cls = load(name)
+            values = channel_cls.Settings.from_env(self.env)
+            redact.register(*channel_cls.Settings.secret_values(values))
+            try:
+                settings = channel_cls.Settings.model_validate(values)
+            except ValidationError as exc:
+                self.problems[name] = explain(exc)
+                continue
+            if settings.enabled():
+                self._channels[name] = channel_cls(settings, timeout=self.settings.MCP_PUSH_TIMEOUT)
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """Configured and valid channels, in qinglong's enable order."""
+        return self._channels
+
+    @cached_property
+    def inbox(self) -> Channel:
+        from channels.inbox import Inbox
+
+        return Inbox(
+            Inbox.Settings(path=self.settings.state_dir / "inbox.jsonl"), timeout=self.settings.MCP_PUSH_TIMEOUT
+        )
+
+
+def secret_text(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""

@@ -1,0 +1,165 @@
+"""The validated shapes that cross mcp-push's front doors (MCP, CLI, hooks) and the report it returns.
+
+The input limits live here, once, as annotated types: the MCP tool schemas and the CLI share them, so an
+agent sees the same limits in `inputSchema` that the server enforces.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+TITLE_MAX_CHARS = 256
+TEXT_MAX_BYTES = 64 * 1024
+DATA_MAX_BYTES = 16 * 1024
+RUN_ID_MAX_CHARS = 128
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+def _within_bytes(limit: int):
+    def check(value: str) -> str:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise ValueError(f"is {size:,} bytes as UTF-8; the limit is {limit // 1024} KiB ({limit:,} bytes)")
+        return value
+
+    return check
+
+
+def _printable_run_id(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must contain only printable characters (no newlines or control characters)")
+    return value
+
+
+def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+    if size > DATA_MAX_BYTES:
+        raise ValueError(f"is {size:,} bytes as JSON; the limit is 16 KiB ({DATA_MAX_BYTES:,} bytes)")
+    return value
+
+
+Title = Annotated[
+    str,
+    Field(max_length=TITLE_MAX_CHARS, description="Short headline, shown as the push title (at most 256 characters)."),
+    AfterValidator(_not_blank),
+]
+Content = Annotated[
+    str,
+    Field(description="The message body: what happened and what the user should do (at most 64 KiB)."),
+    AfterValidator(_not_blank),
+    AfterValidator(_within_bytes(TEXT_MAX_BYTES)),
+]
+RunId = Annotated[
+    str,
+    Field(max_length=RUN_ID_MAX_CHARS, description="Identifier of the task or job this event belongs to."),
+    AfterValidator(_not_blank),
+    AfterValidator(_printable_run_id),
+]
+EventKind = Literal["start", "update", "end", "error"]
+EventData = Annotated[
+    dict[str, Any] | None,
+    Field(description="Optional details, e.g. step, progress, artifact_url, error_code (at most 16 KiB as JSON)."),
+    AfterValidator(_small_json),
+]
+ChannelNames = Annotated[
+    list[str] | None,
+    Field(description="Send only to these configured channels (e.g. ['telegram']). Omit to use all of them."),
+]
+
+
+class Notification(BaseModel):
+    """What every channel receives: a title and a body, already validated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: Title
+    content: Content
+
+
+EVENT_ICONS: dict[str, str] = {"start": "🚀", "update": "🔄", "end": "✅", "error": "❌"}
+
+
+class Event(BaseModel):
+    """A lifecycle event of a long-running job, rendered into a notification a human can read at a glance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: RunId
+    event: EventKind
+    message: Content
+    data: EventData = None
+    timestamp: datetime | None = None
+
+    def to_notification(self) -> Notification:
+        title = f"{EVENT_ICONS[self.event]} [{self.event.upper()}] {self.run_id}"
+        parts = [self.message]
+        if self.data:
+            parts.append("\n".join(f"{key}: {_readable(value)}" for key, value in self.data.items()))
+        when = self.timestamp or datetime.now(timezone.utc)
+        parts.append(f"time: {when.isoformat(timespec='seconds')}")
+        # The title can exceed the limit only through a long run_id plus the prefix; cut rather than fail.
+        return Notification(title=title[:TITLE_MAX_CHARS], content="\n\n".join(parts))
+
+
+def _readable(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+Status = Literal["delivered", "partial", "failed", "no_channels", "skipped"]
+
+
+class ChannelResult(BaseModel):
+    name: str = Field(description="Channel name, e.g. 'telegram'.")
+    ok: bool = Field(description="True when the service confirmed it accepted the message.")
+    error: str | None = Field(default=None, description="Why it failed, with secrets masked.")
+    http_status: int | None = Field(default=None, description="Last HTTP status the service answered, if any.")
+    attempts: int = Field(default=1, description="How many times delivery was tried.")
+    elapsed_ms: int = Field(description="Wall time spent on this channel.")
+
+
+class DeliveryReport(BaseModel):
+    status: Status = Field(
+        description=(
+            "delivered: every channel accepted it; partial: some did; failed: none did; "
+            "no_channels: no push channel is configured, so it was kept in the local inbox only; "
+            "skipped: the title is listed in SKIP_PUSH_TITLE."
+        )
+    )
+    summary: str = Field(description="One line for humans and agents.")
+    results: list[ChannelResult] = Field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        """Whether anything reached a destination; drives MCP's isError and the CLI exit code."""
+        return any(r.ok for r in self.results) or self.status == "skipped"
+
+
+def explain(error: ValidationError) -> str:
+    """One specific line per problem, e.g. `title: must not be empty or only whitespace`.
+
+    pydantic's default text names internal model classes and links to its docs; an agent or a shell
+    user needs the field and the rule instead.
+    """
+    lines = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif item["type"] == "literal_error":
+            message = f"must be one of {item['ctx']['expected']}"
+        lines.append(f"{where}: {message}" if where else message)
+    return "; ".join(lines)

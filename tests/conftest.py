@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_push import http, redact
+from mcp_push.config import Config
+from mcp_push.dispatch import dispatch
+from mcp_push.models import DeliveryReport, Notification
+from tests.recorder import Recorder, RedirectTransport
+
+# Every character class that older scripts let corrupt a request: CJK, emoji, URL and markup
+# metacharacters, quotes, backslashes, newlines and one very long line.
+NASTY_TITLE = "构建完成 ✅ & # + % < > * _ [ ] ` \\ \"q\" 'q'"
+NASTY_CONTENT = (
+    "第一行：任务结束 🎉\nsecond line & a=1&b=2 #frag +plus 100% <b>bold</b> *star* _under_ [link](x) `code` \\n\n"
+    "----\n" + "长" * 3000 + "\nend"
+)
+NASTY = Notification(title=NASTY_TITLE, content=NASTY_CONTENT)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # No developer's ./config.env or exported tokens may leak into a test.
+    monkeypatch.chdir(tmp_path)
+    redact.reset()
+    yield
+    redact.reset()
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = Recorder()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def production(recorder: Recorder):
+    """Route every HTTP request to the recorder, keeping the production Host header for assertions."""
+    http.transport = RedirectTransport(recorder.port)
+    yield recorder
+    await http.aclose()
+    http.transport = None
+
+
+@pytest.fixture(autouse=True)
+async def _close_clients():
+    yield
+    await http.aclose()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    def make(**env: str) -> Config:
+        base = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "MCP_PUSH_HOME": str(tmp_path / "state")}
+        return Config.load(environ={**base, **env})
+
+    return make
+
+
+async def send(config: Config, note: Notification = NASTY, channels: list[str] | None = None) -> DeliveryReport:
+    return await dispatch(config, note, channels)
