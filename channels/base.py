@@ -86,7 +86,7 @@ class _Trace:
     status: int | None = None
 
 
-_trace: contextvars.ContextVar[_Trace] = contextvars.ContextVar("trace", default=_Trace())
+_trace: contextvars.ContextVar[_Trace | None] = contextvars.ContextVar("trace", default=None)
 
 
 class Channel(Generic[S]):
@@ -136,7 +136,9 @@ class Channel(Generic[S]):
             files=request.files,
             timeout=self.timeout,
         )
-        _trace.get().status = response.status_code
+        trace = _trace.get()
+        if trace is not None:
+            trace.status = response.status_code
         try:
             problem = self.check(response)
         except (ValueError, KeyError, TypeError, AttributeError):
