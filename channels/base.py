@@ -170,10 +170,8 @@ class Channel(Generic[S]):
             attempts=1,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
-        if error:
-            log.warning("%s: %s", self.name, result.error)
-        else:
-            log.info("%s: delivered in %d ms", self.name, result.elapsed_ms)
+        # INFO, not WARNING: the report already tells the caller; the log is for tracing.
+        log.info("%s: %s", self.name, result.error or f"delivered in {result.elapsed_ms} ms")
         return result
 
 

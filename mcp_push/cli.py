@@ -1,0 +1,228 @@
+"""The shell front door: `mcp-push send|event|channels|test|inbox|serve`.
+
+The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
+pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from mcp_push import __version__
+from mcp_push.config import Config, ConfigError
+from mcp_push.models import DeliveryReport, Event, Notification, explain
+
+EXIT_OK = 0  # delivered; also: saved to the local inbox because nothing is configured, or skipped by title
+EXIT_FAILED = 1  # no channel accepted it
+EXIT_USAGE = 2  # bad arguments, bad input or unusable configuration
+EXIT_PARTIAL = 3  # some channels accepted it, some did not
+
+EPILOG = """exit codes: 0 delivered (or kept in the local inbox when no channel is configured),
+1 every channel failed, 2 bad input or usage, 3 partly delivered.
+Channels are configured with env vars or a config.env file; `mcp-push channels` lists them."""
+
+
+class UsageProblem(Exception):
+    pass
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mcp-push", description="Push notifications from agents and shells.", epilog=EPILOG
+    )
+    p.add_argument("--version", action="version", version=f"mcp-push {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(cmd: argparse.ArgumentParser, channel_option: bool = True) -> None:
+        if channel_option:
+            cmd.add_argument("--channel", "-c", action="append", metavar="NAME", help="only this channel (repeatable)")
+        cmd.add_argument("--json", action="store_true", help="print the delivery report as JSON")
+
+    send = sub.add_parser("send", help="send a notification", epilog=EPILOG)
+    send.add_argument("title")
+    send.add_argument("content", nargs="?", help="message body; '-' or omitted with piped stdin reads stdin")
+    common(send)
+
+    event = sub.add_parser("event", help="send a job lifecycle event", epilog=EPILOG)
+    event.add_argument("run_id")
+    event.add_argument("event", help="start, update, end or error")
+    event.add_argument("message")
+    event.add_argument("--data", metavar="JSON", help="a JSON object, e.g. '{\"step\": 3}'")
+    event.add_argument("--timestamp", metavar="ISO8601")
+    common(event)
+
+    channels = sub.add_parser("channels", help="list every channel, its variables and whether it is configured")
+    channels.add_argument("--json", action="store_true", help="machine-readable listing")
+    channels.add_argument(
+        "--format", choices=["text", "markdown", "env"], default="text", help="markdown table or a config.env template"
+    )
+
+    test = sub.add_parser("test", help="send a test message to the named (or all configured) channels")
+    test.add_argument("names", nargs="*", metavar="CHANNEL")
+    common(test, channel_option=False)
+
+    inbox = sub.add_parser("inbox", help="show the latest messages kept in the local inbox")
+    inbox.add_argument("--limit", "-n", type=int, default=20)
+    inbox.add_argument("--json", action="store_true")
+
+    sub.add_parser("serve", help="run the MCP server on stdio (the default)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = args.command or "serve"
+    try:
+        config = Config.load()
+        _setup_logging(config)
+        if command == "serve":
+            from mcp_push.server import serve  # the only path that imports the MCP SDK
+
+            serve(config)
+            return EXIT_OK
+        if command == "channels":
+            return _channels(config, args)
+        if command == "inbox":
+            return _inbox(config, args)
+        return _deliver(config, _notification(command, args), args)
+    except (ConfigError, UsageProblem) as exc:
+        print(f"mcp-push: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _notification(command: str, args: argparse.Namespace) -> Notification:
+    try:
+        if command == "send":
+            return Notification(title=args.title, content=_content(args.content))
+        if command == "event":
+            return Event(
+                run_id=args.run_id,
+                event=args.event,
+                message=args.message,
+                data=_data(args.data),
+                timestamp=args.timestamp,
+            ).to_notification()
+        names = ", ".join(args.names) or "all configured channels"
+        return Notification(title="mcp-push test", content=f"Test message from mcp-push {__version__} to {names}.")
+    except ValidationError as exc:
+        raise UsageProblem(f"invalid input: {explain(exc)}") from None
+
+
+def _content(value: str | None) -> str:
+    if value == "-" or (value is None and not sys.stdin.isatty()):
+        value = sys.stdin.read()
+    if value is None:
+        raise UsageProblem("content is missing: pass it as the second argument or pipe it on stdin")
+    return value
+
+
+def _data(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise UsageProblem(f"--data is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageProblem("--data must be a JSON object, e.g. '{\"step\": 3}'")
+    return value
+
+
+def _deliver(config: Config, note: Notification, args: argparse.Namespace) -> int:
+    from mcp_push.dispatch import UsageError, dispatch
+
+    names = args.names if args.command == "test" else args.channel
+
+    async def run() -> DeliveryReport:
+        from mcp_push import http
+
+        try:
+            return await dispatch(config, note, names)
+        finally:
+            await http.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except UsageError as exc:
+        raise UsageProblem(str(exc)) from None
+    _print_report(report, as_json=args.json)
+    if report.status == "no_channels":
+        print(f"mcp-push: {report.summary}", file=sys.stderr)
+    return exit_code(report)
+
+
+def exit_code(report: DeliveryReport) -> int:
+    if report.status == "partial":
+        return EXIT_PARTIAL
+    return EXIT_OK if report.delivered else EXIT_FAILED
+
+
+def _print_report(report: DeliveryReport, as_json: bool) -> None:
+    from mcp_push.redact import redact
+
+    if as_json:
+        print(redact(report.model_dump_json(indent=2)))
+        return
+    for r in report.results:
+        status = f"{r.http_status}" if r.http_status else ""
+        if r.ok:
+            print(f"✓ {r.name:<14} {r.elapsed_ms:>6} ms {status}")
+        else:
+            print(redact(f"✗ {r.name:<14} {r.elapsed_ms:>6} ms {r.error}"))
+    if report.status != "no_channels":
+        print(redact(report.summary))
+
+
+def _channels(config: Config, args: argparse.Namespace) -> int:
+    from mcp_push.catalog import as_env_example, as_markdown, describe
+
+    rows = describe(config)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        print(as_markdown(rows))
+    elif args.format == "env":
+        print(as_env_example(rows))
+    else:
+        for row in rows:
+            print(f"{row['name']:<14} {row['status']}{': ' + row['problem'] if row['problem'] else ''}")
+            for var in row["variables"]:
+                need = "required" if var["required"] else "optional"
+                value = f" = {var['value']}" if var["value"] else ""
+                print(f"    {var['name']:<24} {need}{value}")
+    return EXIT_OK
+
+
+def _inbox(config: Config, args: argparse.Namespace) -> int:
+    entries = config.inbox.recent(args.limit)
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        print(f"The local inbox is empty ({config.inbox.path}).")
+    for entry in entries:
+        print(f"[{entry['time']}] {entry['title']}\n{entry['content']}\n")
+    return EXIT_OK
+
+
+def _setup_logging(config: Config) -> None:
+    import logging
+
+    from mcp_push.redact import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("mcp_push")
+    logger.handlers[:] = [handler]
+    logger.setLevel(config.settings.MCP_PUSH_LOG_LEVEL)
+    logger.propagate = False

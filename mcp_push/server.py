@@ -1,0 +1,174 @@
+"""The MCP front door: FastMCP over stdio with `notify.send` and `notify.event`.
+
+It parses, calls `dispatch`, and renders the report: structured (the `DeliveryReport`, with an
+`outputSchema`) plus a short text. Clients disagree about dots in tool names, so the other spelling
+is always accepted on call and `MCP_PUSH_TOOL_NAMES` chooses which one is listed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from io import TextIOWrapper
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from mcp.server.stdio import stdio_server
+from mcp.types import CallToolResult, LoggingLevel, TextContent, ToolAnnotations
+from pydantic import Field, ValidationError
+
+from mcp_push import __version__, http
+from mcp_push.config import Config
+from mcp_push.dispatch import UsageError, dispatch
+from mcp_push.models import (
+    ChannelNames,
+    Content,
+    DeliveryReport,
+    Event,
+    EventData,
+    EventKind,
+    Notification,
+    RunId,
+    Title,
+    explain,
+)
+from mcp_push.redact import redact
+
+log = logging.getLogger("mcp_push")
+
+WHEN = (
+    "Call it when a long-running task has finished (success or failure) or when the user must act "
+    "(approve, answer a question, fix something). Do not push routine progress, 'start' or 'update' "
+    "events unless the user asked to follow progress. One push per outcome; never retry in a loop."
+)
+INSTRUCTIONS = (
+    "mcp-push delivers push notifications to the user's phone, desktop and chat apps (Telegram, DingTalk, "
+    f"e-mail, ntfy, ...), wherever the user configured. {WHEN} Keep the title short and specific; put the "
+    "outcome and the next step in the content. The result reports delivery per channel."
+)
+SEND_DOC = f"Push a notification to the user. {WHEN}"
+EVENT_DOC = (
+    "Report a lifecycle event of a job (run_id) as a push notification: 'end' when it finished, 'error' "
+    "when it failed, 'start'/'update' only if the user asked to follow progress. The title shows the "
+    f"event and run_id at a glance; data is shown as key: value lines. {WHEN}"
+)
+ANNOTATIONS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+NAMES = {"send": ("notify.send", "notify_send"), "event": ("notify.event", "notify_event")}
+
+# MCP's syslog-style levels, mapped onto Python's numbers for comparison.
+LEVELS: dict[str, int] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": logging.INFO + 5,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "alert": logging.CRITICAL + 5,
+    "emergency": logging.CRITICAL + 10,
+}
+
+Report = Annotated[CallToolResult, DeliveryReport]
+
+
+def render(report: DeliveryReport) -> str:
+    lines = [report.summary]
+    for r in report.results:
+        lines.append(f"✓ {r.name} ({r.elapsed_ms} ms)" if r.ok else f"✗ {r.name}: {r.error}")
+    return "\n".join(lines)
+
+
+def tool_result(report: DeliveryReport) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=redact(render(report)))],
+        structuredContent=report.model_dump(mode="json"),
+        isError=not report.delivered,
+    )
+
+
+class Refused(Exception):
+    """A call that cannot be served as asked; its text goes back to the agent as the whole error."""
+
+
+def error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=redact(message))], isError=True)
+
+
+class PushServer(FastMCP):
+    def __init__(self, config: Config) -> None:
+        super().__init__("mcp-push", instructions=INSTRUCTIONS, log_level="WARNING")
+        self._mcp_server.version = __version__
+        self.config = config
+        self.client_level = logging.WARNING
+        listed = 0 if config.settings.MCP_PUSH_TOOL_NAMES == "dotted" else 1
+        self.aliases = {names[1 - listed]: names[listed] for names in NAMES.values()}
+        self.add_tool(self.send, NAMES["send"][listed], description=SEND_DOC, annotations=ANNOTATIONS)
+        self.add_tool(self.event, NAMES["event"][listed], description=EVENT_DOC, annotations=ANNOTATIONS)
+        self._mcp_server.set_logging_level()(self.set_client_level)
+
+    async def set_client_level(self, level: LoggingLevel) -> None:
+        self.client_level = LEVELS[level]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        name = self.aliases.get(name, name)
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            # Validate here so the agent gets `field: rule` lines instead of pydantic's internal class names.
+            try:
+                tool.fn_metadata.arg_model.model_validate(tool.fn_metadata.pre_parse_json(arguments or {}))
+            except ValidationError as exc:
+                return error_result(f"Invalid arguments for {name}: {explain(exc)}")
+        try:
+            return await super().call_tool(name, arguments)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, Refused):
+                return error_result(str(exc.__cause__))
+            raise
+
+    async def send(self, title: Title, content: Content, ctx: Context, channels: ChannelNames = None) -> Report:
+        return await self._deliver(Notification(title=title, content=content), channels, ctx)
+
+    async def event(
+        self,
+        run_id: RunId,
+        event: EventKind,
+        message: Content,
+        ctx: Context,
+        data: EventData = None,
+        timestamp: Annotated[datetime | None, Field(description="ISO 8601 time of the event; default now.")] = None,
+        channels: ChannelNames = None,
+    ) -> Report:
+        note = Event(run_id=run_id, event=event, message=message, data=data, timestamp=timestamp).to_notification()
+        return await self._deliver(note, channels, ctx)
+
+    async def _deliver(self, note: Notification, channels: list[str] | None, ctx: Context) -> CallToolResult:
+        try:
+            report = await dispatch(self.config, note, channels)
+        except UsageError as exc:
+            raise Refused(str(exc)) from None
+        for r in report.results:
+            level = "info" if r.ok else "warning"
+            text = f"{r.name}: delivered in {r.elapsed_ms} ms" if r.ok else f"{r.name}: {r.error}"
+            await self._client_log(ctx, level, text)
+        return tool_result(report)
+
+    async def _client_log(self, ctx: Context, level: LoggingLevel, text: str) -> None:
+        """Send a log notification if the client's `logging/setLevel` lets this level through."""
+        if LEVELS[level] >= self.client_level:
+            await ctx.session.send_log_message(level=level, data=redact(text), logger="mcp-push")
+
+    async def run_stdio_async(self) -> None:
+        # Keep the real stdout for JSON-RPC alone; any stray print() anywhere lands on stderr instead.
+        out = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
+        sys.stdout = sys.stderr
+        try:
+            async with stdio_server(stdout=out) as (read_stream, write_stream):
+                await self._mcp_server.run(read_stream, write_stream, self._mcp_server.create_initialization_options())
+        finally:
+            await http.aclose()
+
+
+def serve(config: Config) -> None:
+    PushServer(config).run("stdio")
