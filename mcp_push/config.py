@@ -144,13 +144,15 @@ class Config:
         """Configured and valid channels, in qinglong's enable order."""
         return self._channels
 
+    @property
+    def inbox_path(self) -> Path:
+        return self.settings.state_dir / "inbox.jsonl"
+
     @cached_property
     def inbox(self) -> Channel:
         from channels.inbox import Inbox
 
-        return Inbox(
-            Inbox.Settings(path=self.settings.state_dir / "inbox.jsonl"), timeout=self.settings.MCP_PUSH_TIMEOUT
-        )
+        return Inbox(Inbox.Settings(path=self.inbox_path), timeout=self.settings.MCP_PUSH_TIMEOUT)
 
 
 def secret_text(value: SecretStr | None) -> str:

@@ -85,7 +85,7 @@ async def dispatch(config: Config, note: Notification, channels: Sequence[str] |
             ChannelResult(name=n, ok=False, error=f"misconfigured: {p}", elapsed_ms=0)
             for n, p in config.problems.items()
         ]
-    return _report(results, fallback=fallback and not config.problems, inbox_path=str(config.inbox.path))
+    return _report(results, fallback=fallback and not config.problems, inbox_path=str(config.inbox_path))
 
 
 def _report(results: list[ChannelResult], *, fallback: bool, inbox_path: str) -> DeliveryReport:

@@ -72,7 +72,8 @@ async def test_event_renders_readable_message(recorder, make_config):
     body = recorder.last.json()
     assert body["title"] == "✅ [END] nightly-build"
     assert body["content"] == (
-        'Finished in 12 min\n\nstep: 3\nartifact_url: https://x/y\nnested: {"a":[1,2]}\n\ntime: 2026-11-22T03:00:00+00:00'
+        'Finished in 12 min\n\nstep: 3\nartifact_url: https://x/y\nnested: {"a":[1,2]}'
+        "\n\ntime: 2026-11-22T03:00:00+00:00"
     )
 
 
@@ -99,11 +100,23 @@ async def test_underscore_listing_mode(make_config):
         ("notify.send", {"content": "c"}, "title: is required"),
         ("notify.send", {"title": "   ", "content": "c"}, "title: must not be empty or only whitespace"),
         ("notify.send", {"title": "x" * 257, "content": "c"}, "title: String should have at most 256 characters"),
-        ("notify.send", {"title": "t", "content": "é" * 40000}, "content: is 80,000 bytes as UTF-8; the limit is 64 KiB"),
+        (
+            "notify.send",
+            {"title": "t", "content": "é" * 40000},
+            "content: is 80,000 bytes as UTF-8; the limit is 64 KiB",
+        ),
         ("notify.send", {"title": 5, "content": "c"}, "title: Input should be a valid string"),
-        ("notify.event", {"run_id": "r", "event": "finish", "message": "m"}, "event: must be one of 'start', 'update', 'end' or 'error'"),
+        (
+            "notify.event",
+            {"run_id": "r", "event": "finish", "message": "m"},
+            "event: must be one of 'start', 'update', 'end' or 'error'",
+        ),
         ("notify.event", {"run_id": "a\nb", "event": "end", "message": "m"}, "run_id: must contain only printable"),
-        ("notify.event", {"run_id": "r" * 129, "event": "end", "message": "m"}, "run_id: String should have at most 128"),
+        (
+            "notify.event",
+            {"run_id": "r" * 129, "event": "end", "message": "m"},
+            "run_id: String should have at most 128",
+        ),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "data": {"k": "v" * 17000}}, "data: is 17,"),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "data": [1]}, "data: Input should be a valid"),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "timestamp": "yesterday"}, "timestamp:"),

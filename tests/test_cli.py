@@ -1,0 +1,150 @@
+"""The shell front door: output, exit codes, stdin, and what the send path imports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from channels import REGISTRY, load
+from mcp_push.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from mcp_push.config import Settings
+from tests.recorder import reply
+from tests.test_stdio import clean_env
+
+SECRET = "cli-secret-topic-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def cli_env(monkeypatch, tmp_path):
+    """A process environment with no channel configured and state kept under tmp_path."""
+    names = {var for name in REGISTRY for var in load(name).Settings.model_fields} | set(Settings.model_fields)
+    for name in names | {"MCP_PUSH_CONFIG"}:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("MCP_PUSH_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
+def test_send_without_channels_goes_to_inbox(capsys):
+    assert main(["send", "Hello", "World"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "inbox" in out
+    assert "No push channel is configured" in err and "mcp-push channels" in err
+    assert main(["inbox"]) == EXIT_OK
+    assert "Hello\nWorld" in capsys.readouterr().out
+
+
+def test_send_delivered_json(recorder, monkeypatch, capsys):
+    recorder.respond(reply(200, {"id": "1"}))
+    monkeypatch.setenv("NTFY_TOPIC", SECRET)
+    monkeypatch.setenv("NTFY_URL", recorder.url)
+    assert main(["send", "T", "body", "--json"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["status"] == "delivered" and report["results"][0]["name"] == "ntfy"
+    assert SECRET not in out + err
+
+
+def test_exit_codes_partial_and_failed(recorder, monkeypatch, capsys):
+    recorder.respond(reply(200, {"id": "1"}), path="/topic-ok-0123456789")
+    recorder.respond(reply(503, text="down"), path="/hook")
+    monkeypatch.setenv("NTFY_TOPIC", "topic-ok-0123456789")
+    monkeypatch.setenv("NTFY_URL", recorder.url)
+    monkeypatch.setenv("WEBHOOK_URL", recorder.url + "/hook")
+    assert main(["send", "T", "body"]) == EXIT_PARTIAL
+    assert "✗ webhook" in capsys.readouterr().out
+    assert main(["send", "T", "body", "--channel", "webhook"]) == EXIT_FAILED
+    assert main(["send", "T", "body", "-c", "ntfy"]) == EXIT_OK
+
+
+def test_content_from_stdin(recorder, monkeypatch):
+    recorder.respond(reply(200, {"ok": True}))
+    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("line 1\nline 2\n"))
+    assert main(["send", "From a pipe"]) == EXIT_OK
+    assert recorder.last.json()["content"] == "line 1\nline 2\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("dash form"))
+    assert main(["send", "T", "-"]) == EXIT_OK
+    assert recorder.last.json()["content"] == "dash form"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["send", "  ", "body"], "title: must not be empty"),
+        (["send", "T"], "content: must not be empty"),  # stdin is empty
+        (["send", "T", "x" * 70000], "content: is 70,000 bytes"),
+        (["event", "r", "finish", "m"], "event: must be one of"),
+        (["event", "r", "end", "m", "--data", "{not json"], "--data is not valid JSON"),
+        (["event", "r", "end", "m", "--data", "[1]"], "--data must be a JSON object"),
+        (["event", "r", "end", "m", "--timestamp", "noon"], "timestamp:"),
+        (["send", "T", "b", "--channel", "pager"], "unknown channel 'pager'"),
+        (["send", "T", "b", "--channel", "telegram"], "channel 'telegram' is not configured: set TG_BOT_TOKEN"),
+    ],
+)
+def test_bad_input_exits_2_with_a_specific_message(argv, message, capsys):
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert "Traceback" not in err
+
+
+def test_bad_global_option_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setenv("MCP_PUSH_TIMEOUT", "soon")
+    assert main(["send", "T", "b"]) == EXIT_USAGE
+    assert "MCP_PUSH_TIMEOUT" in capsys.readouterr().err
+
+
+def test_event_and_test_commands(recorder, monkeypatch):
+    recorder.respond(reply(200, {"ok": True}))
+    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
+    assert main(["event", "deploy-7", "error", "exit code 2", "--data", '{"step": "migrate"}']) == EXIT_OK
+    body = recorder.last.json()
+    assert body["title"] == "❌ [ERROR] deploy-7"
+    assert body["content"].startswith("exit code 2\n\nstep: migrate\n\ntime: ")
+    assert main(["test", "webhook"]) == EXIT_OK
+    assert recorder.last.json()["title"] == "mcp-push test"
+
+
+def test_channels_lists_everything_and_masks_secrets(monkeypatch, capsys):
+    monkeypatch.setenv("TG_BOT_TOKEN", "123456789:AAExampleSecretTokenValue")
+    monkeypatch.setenv("NTFY_TOPIC", SECRET)
+    assert main(["channels"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "123456789:AAExampleSecretTokenValue" not in out and SECRET not in out
+    assert "telegram       misconfigured: TG_USER_ID: is required" in out
+    assert "ntfy           configured" in out
+    assert main(["channels", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(REGISTRY)
+    ntfy = next(r for r in rows if r["name"] == "ntfy")
+    topic = next(v for v in ntfy["variables"] if v["name"] == "NTFY_TOPIC")
+    assert topic["secret"] and topic["value"] == "***cdef"
+
+
+def test_send_path_imports_neither_mcp_nor_unused_channels(recorder, tmp_path):
+    recorder.respond(reply(200, {"id": "1"}))
+    code = (
+        "import sys; from mcp_push.cli import main; rc = main(['send', 'T', 'b']);"
+        "loaded = sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'channels.')));"
+        "print(rc, loaded, file=sys.stderr)"
+    )
+    env = clean_env(tmp_path, NTFY_TOPIC="t0123", NTFY_URL=recorder.url)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "0 ['channels.base', 'channels.ntfy']"
+
+
+def test_console_script_and_module_entry(tmp_path):
+    env = clean_env(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcp_push", "send", "Hi", "there"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == EXIT_OK
+    assert "saved only to the local inbox" in proc.stderr
+    assert os.path.exists(tmp_path / "state" / "inbox.jsonl")
+    assert oct(os.stat(tmp_path / "state" / "inbox.jsonl").st_mode & 0o777) == "0o600"

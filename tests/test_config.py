@@ -1,0 +1,119 @@
+"""Where configuration comes from, and how channels describe their own variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from channels import REGISTRY, load
+from mcp_push import redact
+from mcp_push.config import Config, ConfigError, config_file, merged_env
+
+OLD_CONFIG_SH = """\
+## an old qinglong config.sh
+export NTFY_TOPIC="from-file-topic"
+export NTFY_PRIORITY='4'
+WEBHOOK_URL=https://example.test/hook
+export WEBHOOK_BODY="title: $title
+content: $content"
+SKIP_PUSH_TITLE="first skipped
+second skipped"
+"""
+
+
+def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "MCP_PUSH_HOME": str(tmp_path / "state"), **extra}
+
+
+def test_dotenv_with_export_and_multiline_values(tmp_path):
+    path = tmp_path / "old.sh"
+    path.write_text(OLD_CONFIG_SH, encoding="utf-8")
+    config = Config.load(base_env(tmp_path, MCP_PUSH_CONFIG=str(path)))
+    assert config.env["NTFY_TOPIC"] == "from-file-topic"
+    assert config.channels["ntfy"].settings.NTFY_PRIORITY == 4
+    assert config.channels["webhook"].settings.WEBHOOK_BODY == "title: $title\ncontent: $content"
+    assert config.settings.skip_titles == {"first skipped", "second skipped"}
+
+
+def test_process_environment_wins_over_the_file(tmp_path):
+    path = tmp_path / "c.env"
+    path.write_text("NTFY_TOPIC=file\nNTFY_URL=https://file.test\n", encoding="utf-8")
+    env = merged_env(base_env(tmp_path, MCP_PUSH_CONFIG=str(path), NTFY_TOPIC="process"))
+    assert env["NTFY_TOPIC"] == "process" and env["NTFY_URL"] == "https://file.test"
+
+
+def test_file_search_order(tmp_path, monkeypatch):
+    env = base_env(tmp_path)
+    assert config_file(env) is None
+    user = tmp_path / "xdg" / "mcp-push" / "config.env"
+    user.parent.mkdir(parents=True)
+    user.write_text("A=user\n")
+    assert config_file(env) == user
+    Path("config.env").write_text("A=local\n")  # cwd is tmp_path
+    assert config_file(env) == Path("config.env")
+    explicit = tmp_path / "explicit.env"
+    explicit.write_text("A=explicit\n")
+    assert config_file({**env, "MCP_PUSH_CONFIG": str(explicit)}) == explicit
+    assert merged_env({**env, "MCP_PUSH_CONFIG": str(explicit)})["A"] == "explicit"
+
+
+def test_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"MCP_PUSH_CONFIG names .*missing\.env"):
+        Config.load(base_env(tmp_path, MCP_PUSH_CONFIG=str(tmp_path / "missing.env")))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MCP_PUSH_TIMEOUT", "-1", "MCP_PUSH_TIMEOUT: Input should be greater than 0"),
+        ("MCP_PUSH_DEADLINE", "later", "MCP_PUSH_DEADLINE: Input should be a valid number"),
+        ("MCP_PUSH_TOOL_NAMES", "camel", "MCP_PUSH_TOOL_NAMES: must be one of 'dotted' or 'underscore'"),
+        ("HITOKOTO", "maybe", "HITOKOTO: Input should be a valid boolean"),
+    ],
+)
+def test_bad_global_options_are_specific(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.load(base_env(tmp_path, **{name: value}))
+
+
+def test_defaults(tmp_path):
+    settings = Config.load(base_env(tmp_path)).settings
+    assert (settings.HITOKOTO, settings.MCP_PUSH_TIMEOUT, settings.MCP_PUSH_DEADLINE) == (False, 10.0, 30.0)
+    assert settings.MCP_PUSH_TOOL_NAMES == "dotted"
+
+
+def test_console_false_means_off(tmp_path):
+    assert "console" not in Config.load(base_env(tmp_path, CONSOLE="false")).channels
+    assert "console" in Config.load(base_env(tmp_path, CONSOLE="true")).channels
+
+
+def test_empty_values_count_as_unset(tmp_path):
+    config = Config.load(base_env(tmp_path, TG_BOT_TOKEN="", NTFY_TOPIC="   "))
+    assert config.channels == {} and config.problems == {}
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_registry_matches_each_channels_required_settings(name):
+    cls = load(name)
+    required = tuple(var for var, field in cls.Settings.model_fields.items() if field.is_required())
+    assert set(required) == set(REGISTRY[name])
+    assert cls.name == name and cls.label and cls.docs.startswith("http")
+    for var, field in cls.Settings.model_fields.items():
+        assert field.description, f"{name}.{var} has no description"
+
+
+def test_secrets_of_configured_channels_are_registered_for_redaction(tmp_path):
+    Config.load(base_env(tmp_path, DD_BOT_TOKEN="dd-token-abcdef", NTFY_TOPIC="topic-xyz-123"))
+    assert redact.redact("url?access_token=dd-token-abcdef&x=topic-xyz-123") == "url?access_token=***&x=***"
+
+
+def test_example_file_documents_every_variable():
+    example = (Path(__file__).parent.parent / "config.env.example").read_text(encoding="utf-8")
+    from mcp_push.config import Settings
+
+    for name in REGISTRY:
+        for var in load(name).Settings.model_fields:
+            assert f"# {var}=" in example, f"config.env.example lacks {var}"
+    for var in Settings.model_fields:
+        assert f"# {var}=" in example
