@@ -1,0 +1,46 @@
+"""WeCom group robot (企业微信群机器人): a text message to a group through its webhook key.
+
+`QYWX_ORIGIN` lets users behind a relay reach the API through another host (shared with the WeCom app channel).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from channels.base import Channel, ChannelSettings, Request, expect, joined
+from mcp_push.models import Notification
+
+
+class Settings(ChannelSettings):
+    QYWX_KEY: SecretStr = Field(description="The robot's webhook key (the key=... of its webhook URL).")
+    QYWX_ORIGIN: str = Field(
+        "https://qyapi.weixin.qq.com", description="WeCom API base URL; default https://qyapi.weixin.qq.com."
+    )
+
+    @field_validator("QYWX_ORIGIN")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class WeComBot(Channel[Settings]):
+    name = "wecom_bot"
+    label = "WeCom group bot"
+    docs = "https://developer.work.weixin.qq.com/document/path/91770"
+    Settings = Settings
+
+    def build(self, note: Notification) -> Request:
+        return Request(
+            "POST",
+            f"{self.settings.QYWX_ORIGIN}/cgi-bin/webhook/send",
+            params={"key": self.settings.secret("QYWX_KEY")},
+            json={"msgtype": "text", "text": {"content": joined(note)}},
+        )
+
+    def check(self, response):
+        return expect(response.json(), "errcode", (0,), "errmsg")
+
+
+CHANNEL = WeComBot
