@@ -68,6 +68,7 @@ def as_env_example(rows: list[dict[str, Any]]) -> str:
     ]
     for var, field in Settings.model_fields.items():
         default = "" if field.default is None else str(field.default)
+        default = default.lower() if isinstance(field.default, bool) else default
         out += [f"# {field.description}", f"# {var}={default}"]
     out.append("# MCP_PUSH_CONFIG: path of this file, if it lives elsewhere (environment only).")
     for row in rows:

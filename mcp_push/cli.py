@@ -191,7 +191,7 @@ def _channels(config: Config, args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         print(as_markdown(rows))
     elif args.format == "env":
-        print(as_env_example(rows))
+        print(as_env_example(rows), end="")
     else:
         for row in rows:
             print(f"{row['name']:<14} {row['status']}{': ' + row['problem'] if row['problem'] else ''}")

@@ -108,12 +108,15 @@ def test_secrets_of_configured_channels_are_registered_for_redaction(tmp_path):
     assert redact.redact("url?access_token=dd-token-abcdef&x=topic-xyz-123") == "url?access_token=***&x=***"
 
 
-def test_example_file_documents_every_variable():
-    example = (Path(__file__).parent.parent / "config.env.example").read_text(encoding="utf-8")
-    from mcp_push.config import Settings
+def test_docs_match_what_the_channels_say(tmp_path):
+    """config.env.example and the README table are generated; a stale copy fails here."""
+    from mcp_push.catalog import as_env_example, as_markdown, describe
 
-    for name in REGISTRY:
-        for var in load(name).Settings.model_fields:
-            assert f"# {var}=" in example, f"config.env.example lacks {var}"
-    for var in Settings.model_fields:
-        assert f"# {var}=" in example
+    root = Path(__file__).parent.parent
+    rows = describe(Config.load(base_env(tmp_path)))
+    example = (root / "config.env.example").read_text(encoding="utf-8")
+    assert example == as_env_example(rows), "regenerate: mcp-push channels --format env > config.env.example"
+    assert as_markdown(rows) in (root / "README.md").read_text(encoding="utf-8"), "regenerate the README table"
+    for row in rows:
+        for var in row["variables"]:
+            assert f"# {var['name']}=" in example
