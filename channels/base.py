@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import html
 import logging
+import re
 import time
 import typing
 from collections.abc import Iterable, Mapping
@@ -44,7 +46,13 @@ class ChannelSettings(BaseModel):
 
     @classmethod
     def secret_values(cls, values: Mapping[str, str]) -> list[str]:
-        return [values[name] for name in cls.secret_fields() if name in values]
+        """Each secret value, and each item of one that holds a list (`a,b`, `a;b`, one per line),
+        so a single token that shows up alone in an error is masked too."""
+        found = []
+        for name in cls.secret_fields():
+            if name in values:
+                found += [values[name], *(part.strip() for part in re.split(r"[,;\n]", values[name]))]
+        return found
 
     def enabled(self) -> bool:
         """False when the vars are set but say "off" (e.g. CONSOLE=false)."""
@@ -201,6 +209,11 @@ def expect(body: Mapping[str, Any], field: str, ok: Iterable[Any], *message_keys
         return None
     message = next((str(body[k]) for k in message_keys if body.get(k) not in (None, "")), None)
     return f"{field} {value!r}" + (f": {message}" if message else "")
+
+
+def html_text(text: str, br: str = "<br>") -> str:
+    """Text for services that render HTML: shown exactly as typed (`<b>` stays visible), line breaks kept."""
+    return html.escape(text).replace("\n", br)
 
 
 def joined(note: Notification, sep: str = "\n\n") -> str:

@@ -10,11 +10,9 @@ and a failure here is reported as the failure it is.
 
 from __future__ import annotations
 
-import html
-
 from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request, expect
+from channels.base import Channel, ChannelSettings, Request, expect, html_text
 from mcp_push.models import Notification
 
 OPTIONAL = {
@@ -45,7 +43,7 @@ class PushPlus(Channel[Settings]):
 
     def build(self, note: Notification) -> Request:
         template = self.settings.PUSH_PLUS_TEMPLATE
-        content = html.escape(note.content).replace("\n", "<br>") if template == "html" else note.content
+        content = html_text(note.content) if template == "html" else note.content
         body = {
             "token": self.settings.secret("PUSH_PLUS_TOKEN"),
             "title": note.title,

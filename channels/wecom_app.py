@@ -10,13 +10,12 @@ article with that thumbnail media_id.
 
 from __future__ import annotations
 
-import html
 import time
 from typing import ClassVar, NamedTuple
 
 from pydantic import Field, SecretStr, field_validator
 
-from channels.base import Channel, ChannelError, ChannelSettings, Request, expect, joined
+from channels.base import Channel, ChannelError, ChannelSettings, Request, expect, html_text, joined
 from mcp_push import redact
 from mcp_push.models import Notification
 
@@ -92,7 +91,6 @@ class WeComApp(Channel[Settings]):
 
     async def deliver(self, note: Notification) -> None:
         app = self.settings.app
-        redact.register(app.corpsecret)
         try:
             await self.call(self.build_message(note, app, await self.token(app)))
         except StaleToken:
@@ -135,7 +133,7 @@ class WeComApp(Channel[Settings]):
                 "thumb_media_id": app.media_id,
                 "author": "mcp-push",
                 "content_source_url": "",
-                "content": html.escape(note.content).replace("\n", "<br/>"),
+                "content": html_text(note.content, br="<br/>"),
                 "digest": cut_bytes(note.content, DIGEST_MAX_BYTES),
             }
             body |= {"msgtype": "mpnews", "mpnews": {"articles": [article]}}

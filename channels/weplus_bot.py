@@ -7,12 +7,11 @@ lines stay lines (qinglong's Python sent it raw).
 
 from __future__ import annotations
 
-import html
 from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request, expect
+from channels.base import Channel, ChannelSettings, Request, expect, html_text
 from mcp_push.models import Notification
 
 TXT_MAX = 800
@@ -42,7 +41,7 @@ class WePlusBot(Channel[Settings]):
             json={
                 "token": self.settings.secret("WE_PLUS_BOT_TOKEN"),
                 "title": note.title,
-                "content": html.escape(note.content).replace("\n", "<br>") if long else note.content,
+                "content": html_text(note.content) if long else note.content,
                 "template": "html" if long else "txt",
                 "receiver": self.settings.WE_PLUS_BOT_RECEIVER,
                 "version": self.settings.WE_PLUS_BOT_VERSION,
