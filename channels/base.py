@@ -17,9 +17,9 @@ import time
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
 from mcp_push import http
 from mcp_push.models import ChannelResult, Notification
@@ -61,6 +61,17 @@ class ChannelSettings(BaseModel):
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be a URL with its scheme, e.g. https://example.com")
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+"""A service's base URL (self-hosted server, reverse proxy): scheme checked, trailing `/` dropped so that
+a channel can append its path."""
 
 
 def _is_secret(annotation: Any) -> bool:

@@ -11,14 +11,14 @@ import re
 
 from pydantic import Field, SecretStr, field_validator
 
-from channels.base import Channel, ChannelError, ChannelSettings, Request, joined
+from channels.base import BaseUrl, Channel, ChannelError, ChannelSettings, Request, joined
 from mcp_push.models import Notification
 
 CHAT_TYPES = {"user": 1, "group": 2}  # Red protocol chatType: 1 private chat, 2 group
 
 
 class Settings(ChannelSettings):
-    CHRONOCAT_URL: str = Field(description="Base URL of the Chronocat server, e.g. http://127.0.0.1:16530.")
+    CHRONOCAT_URL: BaseUrl = Field(description="Base URL of the Chronocat server, e.g. http://127.0.0.1:16530.")
     CHRONOCAT_QQ: str = Field(description="Targets, e.g. 'user_id=10001;group_id=20002;group_id=30003'.")
     CHRONOCAT_TOKEN: SecretStr = Field(description="The Red protocol token from Chronocat's config.")
 
@@ -43,7 +43,7 @@ class Chronocat(Channel[Settings]):
 
     def build(self, note: Notification) -> list[Request]:
         s = self.settings
-        url = f"{s.CHRONOCAT_URL.rstrip('/')}/api/message/send"
+        url = f"{s.CHRONOCAT_URL}/api/message/send"
         headers = {"Authorization": f"Bearer {s.secret('CHRONOCAT_TOKEN')}"}
         text = {"elementType": 1, "textElement": {"content": joined(note)}}
         return [

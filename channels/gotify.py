@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request
+from channels.base import BaseUrl, Channel, ChannelSettings, Request
 from mcp_push.models import Notification
 
 
 class Settings(ChannelSettings):
-    GOTIFY_URL: str = Field(description="Base URL of your Gotify server, e.g. https://push.example.de:8080.")
+    GOTIFY_URL: BaseUrl = Field(description="Base URL of your Gotify server, e.g. https://push.example.de:8080.")
     GOTIFY_TOKEN: SecretStr = Field(description="The application token (Gotify web UI → Apps).")
     GOTIFY_PRIORITY: int = Field(0, description="Message priority; Gotify clients use 0 (lowest) to 10. Default 0.")
 
@@ -29,7 +29,7 @@ class Gotify(Channel[Settings]):
         s = self.settings
         return Request(
             "POST",
-            f"{s.GOTIFY_URL.rstrip('/')}/message",
+            f"{s.GOTIFY_URL}/message",
             headers={"X-Gotify-Key": s.secret("GOTIFY_TOKEN")},
             json={"title": note.title, "message": note.content, "priority": s.GOTIFY_PRIORITY},
         )

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, model_validator
 
-from channels.base import Channel, ChannelSettings, Request
+from channels.base import BaseUrl, Channel, ChannelSettings, Request
 from mcp_push.models import Notification
 
 
@@ -20,7 +20,7 @@ class Settings(ChannelSettings):
         description="Topic name; on ntfy.sh anyone who knows it can read it, so pick a long one."
     )
     # qinglong's Python has no default and so breaks without it; ntfy.sh is what the JS and ntfy's docs use.
-    NTFY_URL: str = Field("https://ntfy.sh", description="Server base URL (default https://ntfy.sh).")
+    NTFY_URL: BaseUrl = Field("https://ntfy.sh", description="Server base URL (default https://ntfy.sh).")
     NTFY_PRIORITY: int = Field(3, ge=1, le=5, description="1 (min) to 5 (max); default 3.")
     NTFY_TOKEN: SecretStr | None = Field(None, description="Access token (tk_...), sent as a Bearer token.")
     NTFY_USERNAME: str = Field("", description="User for basic auth (with NTFY_PASSWORD), when no token is set.")
@@ -59,7 +59,7 @@ class Ntfy(Channel[Settings]):
             headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
         if s.NTFY_ACTIONS:
             headers["Actions"] = header_text(s.NTFY_ACTIONS)
-        url = f"{s.NTFY_URL.rstrip('/')}/{quote(s.secret('NTFY_TOPIC'), safe='')}"
+        url = f"{s.NTFY_URL}/{quote(s.secret('NTFY_TOPIC'), safe='')}"
         return Request("POST", url, headers=headers, content=note.content.encode())
 
     def check(self, response):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request, expect, joined
+from channels.base import BaseUrl, Channel, ChannelSettings, Request, expect, joined
 from mcp_push.models import Notification
 
 
 class Settings(ChannelSettings):
     OPENILINK_APP_TOKEN: SecretStr = Field(description="The app_token an installed App gets from the hub.")
-    OPENILINK_HUB_URL: str = Field(
+    OPENILINK_HUB_URL: BaseUrl = Field(
         "https://hub.openilink.com", description="Base URL of the hub (default https://hub.openilink.com)."
     )
     OPENILINK_CONTEXT_TOKEN: SecretStr | None = Field(
@@ -35,7 +35,7 @@ class OpeniLink(Channel[Settings]):
             body["context_token"] = s.secret("OPENILINK_CONTEXT_TOKEN")
         return Request(
             "POST",
-            f"{s.OPENILINK_HUB_URL.rstrip('/')}/bot/v1/message/send",
+            f"{s.OPENILINK_HUB_URL}/bot/v1/message/send",
             headers={"Authorization": f"Bearer {s.secret('OPENILINK_APP_TOKEN')}"},
             json=body,
         )

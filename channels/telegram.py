@@ -12,26 +12,19 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from channels.base import Channel, ChannelSettings, Request, joined
+from channels.base import BaseUrl, Channel, ChannelSettings, Request, joined
 from mcp_push.models import Notification
 
 
 class Settings(ChannelSettings):
     TG_BOT_TOKEN: SecretStr = Field(description="The bot token from @BotFather (123456:ABC...).")
     TG_USER_ID: str = Field(description="The chat id to message: your user id, or a group/channel id.")
-    TG_API_HOST: str = Field(
+    TG_API_HOST: BaseUrl = Field(
         "https://api.telegram.org", description="Bot API base URL with scheme; default https://api.telegram.org."
     )
     TG_PROXY_HOST: str | None = Field(None, description="HTTP proxy host name or IP (needs TG_PROXY_PORT).")
     TG_PROXY_PORT: int | None = Field(None, ge=1, le=65535, description="HTTP proxy port.")
     TG_PROXY_AUTH: SecretStr | None = Field(None, description="Proxy credentials as user:pass.")
-
-    @field_validator("TG_API_HOST")
-    @classmethod
-    def _api_host(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must include the scheme, e.g. https://api.telegram.org")
-        return value.rstrip("/")
 
     @field_validator("TG_PROXY_HOST")
     @classmethod

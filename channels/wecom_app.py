@@ -15,7 +15,7 @@ from typing import ClassVar, NamedTuple
 
 from pydantic import Field, SecretStr, field_validator
 
-from channels.base import Channel, ChannelError, ChannelSettings, Request, expect, html_text, joined
+from channels.base import BaseUrl, Channel, ChannelError, ChannelSettings, Request, expect, html_text, joined
 from mcp_push import redact
 from mcp_push.models import Notification
 
@@ -50,7 +50,7 @@ class Settings(ChannelSettings):
         description="corpid,corpsecret,touser,agentid[,media_id]; touser is @all or ids joined by |; "
         "media_id: 1 or absent = text, 0 = text card, else an mpnews thumbnail media_id."
     )
-    QYWX_ORIGIN: str = Field(
+    QYWX_ORIGIN: BaseUrl = Field(
         "https://qyapi.weixin.qq.com", description="WeCom API base URL; default https://qyapi.weixin.qq.com."
     )
 
@@ -59,13 +59,6 @@ class Settings(ChannelSettings):
     def _fields(cls, value: SecretStr) -> SecretStr:
         parse(value.get_secret_value())
         return value
-
-    @field_validator("QYWX_ORIGIN")
-    @classmethod
-    def _origin(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @property
     def app(self) -> App:

@@ -5,24 +5,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request, expect, joined
+from channels.base import BaseUrl, Channel, ChannelSettings, Request, expect, joined
 from mcp_push.models import Notification
 
 
 class Settings(ChannelSettings):
     QYWX_KEY: SecretStr = Field(description="The robot's webhook key (the key=... of its webhook URL).")
-    QYWX_ORIGIN: str = Field(
+    QYWX_ORIGIN: BaseUrl = Field(
         "https://qyapi.weixin.qq.com", description="WeCom API base URL; default https://qyapi.weixin.qq.com."
     )
-
-    @field_validator("QYWX_ORIGIN")
-    @classmethod
-    def _origin(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
 
 class WeComBot(Channel[Settings]):

@@ -78,6 +78,11 @@ def reply(status: int = 200, json_body: Any = None, text: str | None = None, del
     return Reply(status, (text or "").encode(), {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, delay)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # socketserver's default backlog of 5 resets connections in a 25-channel fan-out
+
+
 class Recorder:
     """Records requests; answers with the reply set for the path (or the default), in order if a list."""
 
@@ -86,8 +91,7 @@ class Recorder:
         self._default: Reply | Callable[[Recorded], Reply] = reply(200, {"ok": True})
         self._routes: dict[str, list[Reply] | Reply | Callable[[Recorded], Reply]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
 

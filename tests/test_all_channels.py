@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 
@@ -110,7 +111,7 @@ def answering(failing: bool):
 
 
 @pytest.fixture
-def everything(recorder, monkeypatch):
+def everything(production):
     """All 25 configured: HTTP services routed to the recorder, SMTP to a local aiosmtpd."""
     handler = Handler()
     smtp = Controller(
@@ -123,19 +124,14 @@ def everything(recorder, monkeypatch):
         "SMTP_EMAIL": "bot@example.test",
         "SMTP_PASSWORD": "smtp-password-0123456789",
     }
-    yield recorder, handler, env
+    yield production, handler, env
     smtp.stop()
 
 
 async def test_one_send_reaches_all_25(everything, make_config):
     recorder, mail, env = everything
     recorder.respond(answering(failing=False))
-    http.transport = RedirectTransport(recorder.port)
-    try:
-        report = await send(make_config(**env))
-    finally:
-        await http.aclose()
-        http.transport = None
+    report = await send(make_config(**env))
     assert [r.name for r in report.results] == list(REGISTRY)
     assert [r.name for r in report.results if not r.ok] == [], report.summary
     assert report.status == "delivered" and len(report.results) == 25
@@ -153,12 +149,7 @@ async def test_every_service_failing_lists_25_failures(everything, make_config, 
     closed = io.StringIO()
     closed.close()
     monkeypatch.setattr(sys, "stderr", closed)  # the console channel's own failure: stderr is gone
-    http.transport = RedirectTransport(recorder.port)
-    try:
-        report = await send(make_config(**env))
-    finally:
-        await http.aclose()
-        http.transport = None
+    report = await send(make_config(**env))
     failures = {r.name: r.error for r in report.results if not r.ok}
     assert sorted(failures) == sorted(REGISTRY), report.summary
     assert report.status == "failed" and all(failures.values())
@@ -167,13 +158,18 @@ async def test_every_service_failing_lists_25_failures(everything, make_config, 
         assert secret not in dump
 
 
-def test_cli_exits_with_all_failed_code(everything, monkeypatch, capsys):
+async def test_cli_exits_with_all_failed_code(everything, monkeypatch, capsys):
     recorder, _, env = everything
     recorder.respond(answering(failing=True))
     for key, value in {**env, "CONSOLE": "false", "SMTP_PASSWORD": "wrong-password-0123456789"}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(http, "transport", RedirectTransport(recorder.port))
-    assert main(["send", NASTY.title, NASTY.content]) == EXIT_FAILED
+    # The CLI runs its own event loop, so it gets a transport of its own; restore the fixture's after.
+    shared = http.transport
+    http.transport = RedirectTransport(recorder.port)
+    try:
+        assert await asyncio.to_thread(main, ["send", NASTY.title, NASTY.content]) == EXIT_FAILED
+    finally:
+        http.transport = shared
     out = capsys.readouterr().out
     assert out.count("✗ ") == 24  # console is off here; the other 24 all failed
     for secret in SECRETS:

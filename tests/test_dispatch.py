@@ -55,27 +55,16 @@ async def test_overall_deadline_bounds_the_call(recorder, make_config):
     assert report.status == "failed" and "overall deadline of 0.5 s passed" in result.error
 
 
-async def test_business_failure_and_refused_connection_do_not_stop_others(recorder, make_config):
-    recorder.respond(reply(200, {"id": "1"}))
-    recorder.respond(reply(200, {"errcode": 300001, "errmsg": "token is not exist"}), path="/robot/send")
-    config = make_config(
-        NTFY_TOPIC="t0123",
-        NTFY_URL=recorder.url,
-        BARK_PUSH="http://127.0.0.1:1/key",  # nothing listens on port 1
-        DD_BOT_TOKEN="dd-0123456789",
-    )
-    from mcp_push import http
-    from tests.recorder import RedirectTransport
-
-    http.transport = RedirectTransport(recorder.port)  # DingTalk's production host -> recorder; others too
-    try:
-        report = await dispatch(config, NOTE)
-    finally:
-        await http.aclose()
-        http.transport = None
+async def test_business_failure_and_server_error_do_not_stop_others(production, make_config):
+    production.respond(reply(200, {"id": "1"}))
+    production.respond(reply(200, {"errcode": 300001, "errmsg": "token is not exist"}), path="/robot/send")
+    production.respond(reply(503, text="unavailable"), path="/hook")
+    config = make_config(NTFY_TOPIC="t0123", WEBHOOK_URL="https://example.test/hook", DD_BOT_TOKEN="dd-0123456789")
+    report = await dispatch(config, NOTE)
     results = {r.name: r for r in report.results}
     assert results["ntfy"].ok
     assert "token is not exist" in results["dingtalk"].error
+    assert results["webhook"].error == "HTTP 503: unavailable"
     assert report.status == "partial"
 
 
