@@ -14,6 +14,7 @@ import html
 import logging
 import re
 import time
+import traceback
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -178,9 +179,10 @@ class Channel(Generic[S]):
             await asyncio.wait_for(self.deliver(note), self.timeout)
         except ChannelError as exc:
             error = str(exc)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a result, never an exception
             error = describe(exc, self.timeout)
-            log.debug("%s failed", self.name, exc_info=True)
+            # Formatted and masked here, not via exc_info, so no handler anywhere sees a raw token.
+            log.debug("%s failed:\n%s", self.name, redact(traceback.format_exc()))
         result = ChannelResult(
             name=self.name,
             ok=error is None,

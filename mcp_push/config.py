@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_push import redact
@@ -153,7 +153,3 @@ class Config:
         from channels.inbox import Inbox
 
         return Inbox(Inbox.Settings(path=self.inbox_path), timeout=self.settings.MCP_PUSH_TIMEOUT)
-
-
-def secret_text(value: SecretStr | None) -> str:
-    return value.get_secret_value() if value is not None else ""

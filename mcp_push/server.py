@@ -35,7 +35,7 @@ from mcp_push.models import (
     Title,
     explain,
 )
-from mcp_push.redact import redact
+from mcp_push.redact import RedactingFilter, redact
 
 log = logging.getLogger("mcp_push")
 
@@ -107,6 +107,8 @@ class PushServer(FastMCP):
         self.add_tool(self.send, NAMES["send"][listed], description=SEND_DOC, annotations=ANNOTATIONS)
         self.add_tool(self.event, NAMES["event"][listed], description=EVENT_DOC, annotations=ANNOTATIONS)
         self._mcp_server.set_logging_level()(self.set_client_level)
+        for handler in logging.getLogger().handlers:  # the SDK's own stderr handler
+            handler.addFilter(RedactingFilter())
 
     async def set_client_level(self, level: LoggingLevel) -> None:
         self.client_level = LEVELS[level]

@@ -161,7 +161,8 @@ async def test_every_service_failing_lists_25_failures(everything, make_config, 
 async def test_cli_exits_with_all_failed_code(everything, monkeypatch, capsys):
     recorder, _, env = everything
     recorder.respond(answering(failing=True))
-    for key, value in {**env, "CONSOLE": "false", "SMTP_PASSWORD": "wrong-password-0123456789"}.items():
+    settings = {**env, "CONSOLE": "false", "SMTP_PASSWORD": "wrong-password-0123456789", "MCP_PUSH_LOG_LEVEL": "DEBUG"}
+    for key, value in settings.items():
         monkeypatch.setenv(key, value)
     # The CLI runs its own event loop, so it gets a transport of its own; restore the fixture's after.
     shared = http.transport
@@ -170,7 +171,8 @@ async def test_cli_exits_with_all_failed_code(everything, monkeypatch, capsys):
         assert await asyncio.to_thread(main, ["send", NASTY.title, NASTY.content]) == EXIT_FAILED
     finally:
         http.transport = shared
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.count("✗ ") == 24  # console is off here; the other 24 all failed
+    assert "DEBUG" in err  # logs at every level were written...
     for secret in SECRETS:
-        assert secret not in out
+        assert secret not in out and secret not in err  # ...and none of them, nor the report, holds a secret

@@ -129,3 +129,13 @@ async def test_hitokoto_off_by_default(production, make_config):
     production.respond(reply(200, {"ok": True}))
     await dispatch(make_config(WEBHOOK_URL="https://example.test/hook"), NOTE)
     assert [r.url for r in production.requests] == ["https://example.test/hook"]
+
+
+async def test_standard_proxy_variables_are_honoured(recorder, make_config, monkeypatch):
+    """HTTP_PROXY from the environment routes requests through the proxy (here: the recorder)."""
+    recorder.respond(reply(200, {"ok": True}))
+    monkeypatch.setenv("HTTP_PROXY", recorder.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    report = await dispatch(make_config(WEBHOOK_URL="http://hooks.example.test/notify"), NOTE)
+    assert report.status == "delivered"
+    assert recorder.last.target == "http://hooks.example.test/notify"  # absolute-form: a proxied request
