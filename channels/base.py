@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import email.utils
 import html
 import logging
+import random
 import re
 import time
 import traceback
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
+from channels.limits import Limiter, Limits, Rate, RateLimited, fit
 from mcp_push import http
 from mcp_push.models import ChannelResult, Notification
 from mcp_push.redact import redact
@@ -100,13 +104,40 @@ class Request:
 S = TypeVar("S", bound=ChannelSettings)
 
 
-class _Trace:
-    """What one send observed; a mutable holder so the value survives wait_for's inner task on 3.10/3.11."""
+@dataclass(frozen=True)
+class Policy:
+    """How hard to try, from the global settings: per-request timeout, the deadline used when a caller
+    gives none, retries with exponential backoff, and what to do with text over a service's limit."""
 
-    status: int | None = None
+    timeout: float = 10.0
+    deadline: float = 30.0
+    retries: int = 2
+    backoff: float = 0.5
+    retry_unsafe: bool = False
+    overflow: Literal["truncate", "split"] = "truncate"
+
+
+class Transient(ChannelError):
+    """A failure worth retrying: HTTP 429 or 5xx, or a service's own "too fast" code. `retry_after` is
+    the wait the service asked for, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _Trace:
+    """What one send observed; a mutable holder so it survives wait_for's inner task on 3.10/3.11."""
+
+    def __init__(self, deadline: float, timeout: float) -> None:
+        self.deadline = deadline
+        self.timeout = timeout
+        self.status: int | None = None
+        self.attempts = 1
 
 
 _trace: contextvars.ContextVar[_Trace | None] = contextvars.ContextVar("trace", default=None)
+T = TypeVar("T")
 
 
 class Channel(Generic[S]):
@@ -114,10 +145,18 @@ class Channel(Generic[S]):
     label: ClassVar[str]
     docs: ClassVar[str]
     Settings: ClassVar[type[ChannelSettings]]
+    limits: ClassVar[Limits] = Limits()
+    rates: ClassVar[tuple[Rate, ...]] = ()
 
-    def __init__(self, settings: S, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: S, policy: Policy | None = None) -> None:
         self.settings = settings
-        self.timeout = timeout
+        self.policy = policy or Policy()
+        # One limiter per configured channel for the life of the process (the server's, typically).
+        self.limiter = Limiter(self.rates) if self.rates else None
+
+    @property
+    def timeout(self) -> float:
+        return self.policy.timeout
 
     # ---- what a channel module provides -------------------------------------------------------
 
@@ -129,12 +168,27 @@ class Channel(Generic[S]):
 
         The default trusts the HTTP status alone; most services need more, since they answer 200 with
         an error code in the body. Raising ValueError/KeyError/TypeError means "not the answer the
-        service documents" and is reported with a snippet of the body.
+        service documents" and is reported with a snippet of the body; raising `Transient` means "too
+        fast, try again" and is retried.
         """
         return None
 
     @property
     def proxy(self) -> str | None:
+        return None
+
+    def classify(self, exc: BaseException) -> Literal["transient", "unsent", "maybe_sent"] | None:
+        """Whether a failure may be retried: transient (the service said so), unsent (nothing reached
+        the service), maybe_sent (it may have been accepted: retried only on opt-in), or None."""
+        if isinstance(exc, Transient):
+            return "transient"
+        if type(exc).__module__.startswith("httpx"):
+            import httpx
+
+            if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+                return "unsent"
+            if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
+                return "maybe_sent"
         return None
 
     # ---- shared behaviour ---------------------------------------------------------------------
@@ -145,6 +199,11 @@ class Channel(Generic[S]):
             await self.call(request)
 
     async def call(self, request: Request) -> httpx.Response:
+        return await self.retrying(lambda: self._call_once(request))
+
+    async def _call_once(self, request: Request) -> httpx.Response:
+        trace = self._current()
+        trace.timeout = max(min(self.policy.timeout, trace.deadline - time.monotonic()), 0.001)
         response = await http.client(self.proxy).request(
             request.method,
             request.url,
@@ -154,46 +213,113 @@ class Channel(Generic[S]):
             data=request.data,
             content=request.content,
             files=request.files,
-            timeout=self.timeout,
+            timeout=trace.timeout,
         )
-        trace = _trace.get()
-        if trace is not None:
-            trace.status = response.status_code
+        trace.status = response.status_code
         try:
             problem = self.check(response)
         except (ValueError, KeyError, TypeError, AttributeError):
             problem = f"unexpected response: {snippet(response)}"
         if not response.is_success:
-            raise ChannelError(f"HTTP {response.status_code}: {problem or snippet(response)}")
+            message = f"HTTP {response.status_code}: {problem or snippet(response)}"
+            if response.status_code == 429 or response.status_code >= 500:
+                raise Transient(message, retry_after(response))
+            raise ChannelError(message)
         if problem:
             raise ChannelError(problem)
         return response
 
-    async def send(self, note: Notification) -> ChannelResult:
-        """Deliver and describe the outcome; never raises (cancellation aside)."""
+    async def retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run `operation`, retrying transient failures with exponential backoff and jitter, never past
+        the deadline, and never re-sending what the service may already have accepted unless the user
+        opted in (MCP_PUSH_RETRY_UNSAFE)."""
+        trace = self._current()
+        attempt = 1
+        while True:
+            try:
+                return await operation()
+            except Exception as exc:
+                kind = self.classify(exc)
+                if (
+                    attempt > self.policy.retries
+                    or kind is None
+                    or (kind == "maybe_sent" and not self.policy.retry_unsafe)
+                ):
+                    raise
+                asked = exc.retry_after if isinstance(exc, Transient) else None
+                delay = (
+                    asked if asked is not None else self.policy.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                )
+                if time.monotonic() + delay >= trace.deadline:
+                    if asked is None:
+                        raise
+                    raise ChannelError(
+                        f"{exc}; not retried: the service asked to wait {asked:g} s, past the deadline"
+                    ) from exc
+                attempt += 1
+                trace.attempts = max(trace.attempts, attempt)
+                log.info(
+                    "%s: %s; attempt %d in %.2f s", self.name, redact(describe(exc, trace.timeout)), attempt, delay
+                )
+                await asyncio.sleep(delay)
+
+    def _current(self) -> _Trace:
+        trace = _trace.get()
+        if trace is None:  # called outside send(), e.g. by a test poking one request
+            trace = _Trace(time.monotonic() + self.policy.deadline, self.policy.timeout)
+            _trace.set(trace)
+        return trace
+
+    async def send(self, note: Notification, deadline: float | None = None) -> ChannelResult:
+        """Fit, pace, deliver and describe the outcome; never raises (cancellation aside)."""
         started = time.perf_counter()
-        trace = _Trace()
+        deadline = deadline if deadline is not None else time.monotonic() + self.policy.deadline
+        trace = _Trace(deadline, self.policy.timeout)
         _trace.set(trace)
-        error: str | None = None
+        status, error = "delivered", None
         try:
-            await asyncio.wait_for(self.deliver(note), self.timeout)
+            for part in fit(note, self.limits, self.policy.overflow):
+                if self.limiter:
+                    await self.limiter.wait(deadline)
+                await asyncio.wait_for(self.deliver(part), max(deadline - time.monotonic(), 0.001))
+        except RateLimited as exc:
+            status, error = "rate_limited", str(exc)
         except ChannelError as exc:
-            error = str(exc)
+            status, error = "failed", str(exc)
+        except (asyncio.TimeoutError, TimeoutError):
+            status, error = "failed", f"overall deadline of {self.policy.deadline:g} s passed"
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, never an exception
-            error = describe(exc, self.timeout)
+            status, error = "failed", describe(exc, trace.timeout)
             # Formatted and masked here, not via exc_info, so no handler anywhere sees a raw token.
             log.debug("%s failed:\n%s", self.name, redact(traceback.format_exc()))
         result = ChannelResult(
             name=self.name,
             ok=error is None,
+            status=status,
             error=redact(error) if error else None,
             http_status=trace.status,
-            attempts=1,
+            attempts=trace.attempts,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
         # INFO, not WARNING: the report already tells the caller; the log is for tracing.
         log.info("%s: %s", self.name, result.error or f"delivered in {result.elapsed_ms} ms")
         return result
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header, given as a number or as an HTTP date."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
 def describe(exc: BaseException, timeout: float) -> str:
@@ -215,13 +341,19 @@ def snippet(response: httpx.Response, limit: int = 200) -> str:
     return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
 
 
-def expect(body: Mapping[str, Any], field: str, ok: Iterable[Any], *message_keys: str) -> str | None:
-    """The common business check: `body[field]` must be one of `ok`; else quote the service's message."""
+def expect(
+    body: Mapping[str, Any], field: str, ok: Iterable[Any], *message_keys: str, busy: Iterable[Any] = ()
+) -> str | None:
+    """The common business check: `body[field]` must be one of `ok`; else quote the service's message.
+    A value in `busy` is the service's own "too fast" code: raised as `Transient`, so it is retried."""
     value = body.get(field)
     if value in tuple(ok):
         return None
     message = next((str(body[k]) for k in message_keys if body.get(k) not in (None, "")), None)
-    return f"{field} {value!r}" + (f": {message}" if message else "")
+    problem = f"{field} {value!r}" + (f": {message}" if message else "")
+    if value in tuple(busy):
+        raise Transient(problem)
+    return problem
 
 
 def html_text(text: str, br: str = "<br>") -> str:

@@ -10,6 +10,7 @@ import time
 from pydantic import Field, SecretStr
 
 from channels.base import Channel, ChannelSettings, Request, expect, joined
+from channels.limits import Limits, Rate, Size
 from mcp_push.models import Notification
 
 
@@ -30,6 +31,9 @@ class DingTalk(Channel[Settings]):
     label = "DingTalk bot"
     docs = "https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages"
     Settings = Settings
+    # DingTalk: 20 messages a minute per robot (over it, the robot is muted for 10 minutes); text <= 20,000 bytes.
+    limits = Limits(content=Size(20000, "bytes"), joined=True)
+    rates = (Rate(20, 60),)
 
     def build(self, note: Notification) -> Request:
         params = {"access_token": self.settings.secret("DD_BOT_TOKEN")}
@@ -44,7 +48,8 @@ class DingTalk(Channel[Settings]):
         )
 
     def check(self, response):
-        return expect(response.json(), "errcode", (0,), "errmsg")
+        # 130101 / 410100: "send too fast" (rate limited by DingTalk)
+        return expect(response.json(), "errcode", (0,), "errmsg", busy=(130101, 410100))
 
 
 CHANNEL = DingTalk

@@ -15,6 +15,7 @@ import time
 from pydantic import Field, SecretStr
 
 from channels.base import Channel, ChannelSettings, Request, expect, joined
+from channels.limits import Limits, Rate, Size
 from mcp_push.models import Notification
 
 
@@ -34,6 +35,9 @@ class Feishu(Channel[Settings]):
     label = "Feishu / Lark bot"
     docs = "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot"
     Settings = Settings
+    # Feishu custom bots: 100 requests a minute and 5 a second; a request body of at most 20 KB.
+    limits = Limits(content=Size(18000, "bytes"), joined=True)
+    rates = (Rate(5, 1), Rate(100, 60))
 
     def build(self, note: Notification) -> Request:
         body: dict = {"msg_type": "text", "content": {"text": joined(note)}}
@@ -46,7 +50,8 @@ class Feishu(Channel[Settings]):
 
     def check(self, response):
         body = response.json()
-        return expect(body, "code" if "code" in body else "StatusCode", (0,), "msg", "StatusMessage")
+        field = "code" if "code" in body else "StatusCode"
+        return expect(body, field, (0,), "msg", "StatusMessage", busy=(9499, 11232))  # too many requests
 
 
 CHANNEL = Feishu

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, model_validator
 
 from channels.base import BaseUrl, Channel, ChannelSettings, Request
+from channels.limits import Limits, Size
 from mcp_push.models import Notification
 
 
@@ -48,6 +49,8 @@ class Ntfy(Channel[Settings]):
     label = "ntfy"
     docs = "https://docs.ntfy.sh/publish/"
     Settings = Settings
+    # ntfy.sh (and ntfy's default config) accept at most 4,096 bytes of message text.
+    limits = Limits(content=Size(4096, "bytes"))
 
     def build(self, note: Notification) -> Request:
         s = self.settings

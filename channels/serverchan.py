@@ -13,6 +13,7 @@ import re
 from pydantic import Field, SecretStr
 
 from channels.base import Channel, ChannelSettings, Request, expect
+from channels.limits import Limits, Size
 from mcp_push.models import Notification
 
 TITLE_MAX = 32
@@ -28,6 +29,8 @@ class ServerChan(Channel[Settings]):
     label = "ServerChan (Server酱)"
     docs = "https://sct.ftqq.com/sendkey"  # Server酱³: https://doc2.ft07.com/serverchan3/server/api
     Settings = Settings
+    # desp holds at most 32 KB; kept under it with room for the doubled newlines and a moved title.
+    limits = Limits(content=Size(30000, "bytes"))
 
     def build(self, note: Notification) -> Request:
         key = self.settings.secret("PUSH_KEY")

@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from channels.base import BaseUrl, Channel, ChannelSettings, Request, joined
+from channels.base import BaseUrl, Channel, ChannelSettings, Request, Transient, joined
+from channels.limits import Limits, Rate, Size
 from mcp_push.models import Notification
 
 
@@ -47,6 +48,9 @@ class Telegram(Channel[Settings]):
     label = "Telegram bot"
     docs = "https://core.telegram.org/bots/api#sendmessage"
     Settings = Settings
+    # Bot API: about one message a second per chat; text of at most 4,096 characters (UTF-16 code units).
+    limits = Limits(content=Size(4096, "utf16"), joined=True)
+    rates = (Rate(1, 1),)
 
     @property
     def proxy(self) -> str | None:
@@ -70,8 +74,11 @@ class Telegram(Channel[Settings]):
         body = response.json()
         if body.get("ok") is True:
             return None
-        # error_code mirrors the HTTP status, which the base already reports.
-        return str(body.get("description") or f"ok {body.get('ok')!r}")
+        description = str(body.get("description") or f"ok {body.get('ok')!r}")
+        if body.get("error_code") == 429:  # flood control: Telegram says how long to wait
+            raise Transient(description, (body.get("parameters") or {}).get("retry_after"))
+        # Otherwise error_code mirrors the HTTP status, which the base already reports.
+        return description
 
 
 CHANNEL = Telegram

@@ -16,6 +16,7 @@ from typing import ClassVar, NamedTuple
 from pydantic import Field, SecretStr, field_validator
 
 from channels.base import BaseUrl, Channel, ChannelError, ChannelSettings, Request, expect, html_text, joined
+from channels.limits import Limits, Size
 from mcp_push import redact
 from mcp_push.models import Notification
 
@@ -78,6 +79,8 @@ class WeComApp(Channel[Settings]):
     label = "WeCom app message"
     docs = "https://developer.work.weixin.qq.com/document/path/90236"
     Settings = Settings
+    # A text message holds at most 2,048 bytes of UTF-8 (the other forms allow more; this keeps all safe).
+    limits = Limits(content=Size(2048, "bytes"), joined=True)
 
     # (origin, corpid, corpsecret) -> (access_token, monotonic expiry)
     _tokens: ClassVar[dict[tuple[str, str, str], tuple[str, float]]] = {}
@@ -136,7 +139,7 @@ class WeComApp(Channel[Settings]):
 
     def check(self, response):
         body = response.json()
-        problem = expect(body, "errcode", (0,), "errmsg")
+        problem = expect(body, "errcode", (0,), "errmsg", busy=(45009,))  # 45009: api freq out of limit
         if body.get("errcode") in STALE_TOKEN_CODES:
             raise StaleToken(problem)
         return problem

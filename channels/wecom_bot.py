@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from channels.base import BaseUrl, Channel, ChannelSettings, Request, expect, joined
+from channels.limits import Limits, Rate, Size
 from mcp_push.models import Notification
 
 
@@ -23,6 +24,9 @@ class WeComBot(Channel[Settings]):
     label = "WeCom group bot"
     docs = "https://developer.work.weixin.qq.com/document/path/91770"
     Settings = Settings
+    # WeCom: 20 messages a minute per bot; a text message holds at most 2,048 bytes of UTF-8.
+    limits = Limits(content=Size(2048, "bytes"), joined=True)
+    rates = (Rate(20, 60),)
 
     def build(self, note: Notification) -> Request:
         return Request(
@@ -33,7 +37,7 @@ class WeComBot(Channel[Settings]):
         )
 
     def check(self, response):
-        return expect(response.json(), "errcode", (0,), "errmsg")
+        return expect(response.json(), "errcode", (0,), "errmsg", busy=(45009,))  # 45009: api freq out of limit
 
 
 CHANNEL = WeComBot

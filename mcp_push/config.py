@@ -22,7 +22,8 @@ from mcp_push import redact
 from mcp_push.models import explain
 
 if TYPE_CHECKING:
-    from channels.base import Channel
+    from channels.base import Channel, Policy
+    from mcp_push.guards import Guards
 
 log = logging.getLogger("mcp_push")
 
@@ -82,6 +83,40 @@ class Settings(BaseSettings):
     )
     MCP_PUSH_HOME: Path | None = Field(None, description="State directory (inbox); default ~/.local/state/mcp-push.")
     MCP_PUSH_LOG_LEVEL: LogLevel = Field("WARNING", description="Log level on stderr.")
+    MCP_PUSH_HOOK_MIN_SECONDS: float = Field(
+        60.0,
+        ge=0,
+        le=86400,
+        description="Agent hooks stay quiet when the agent worked less than this many seconds since your last prompt.",
+    )
+    MCP_PUSH_HOOK_DEADLINE: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Seconds an agent hook may spend sending, so it never holds the agent up for long.",
+    )
+    MCP_PUSH_RETRIES: int = Field(
+        2, ge=0, le=10, description="Retries of a transient failure (429, 5xx, no connection)."
+    )
+    MCP_PUSH_RETRY_BACKOFF: float = Field(
+        0.5, ge=0, le=60, description="First retry delay in seconds; doubles each time."
+    )
+    MCP_PUSH_RETRY_UNSAFE: bool = Field(
+        False, description="Also retry a request that may have been accepted (a read timeout): risks duplicates."
+    )
+    MCP_PUSH_OVERFLOW: Literal["truncate", "split"] = Field(
+        "truncate", description="Text over a service's size limit: truncate (with a marker) or split into parts."
+    )
+    MCP_PUSH_DEDUPE_SECONDS: float = Field(
+        60, ge=0, description="An identical title+content within this many seconds is sent once (0: off)."
+    )
+    MCP_PUSH_UPDATE_INTERVAL: float = Field(
+        60, ge=0, description="At most one 'update' event per run_id per this many seconds (0: no limit)."
+    )
+    MCP_PUSH_MAX_PER_MINUTE: int = Field(30, ge=0, description="Cap on notifications per minute (0: no cap).")
+    MCP_PUSH_EVENTS: str = Field(
+        "start,update,end,error", description="Event kinds that are pushed at all, comma-separated."
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
@@ -137,12 +172,32 @@ class Config:
                 self.problems[name] = explain(exc)
                 continue
             if settings.enabled():
-                self._channels[name] = channel_cls(settings, timeout=self.settings.MCP_PUSH_TIMEOUT)
+                self._channels[name] = channel_cls(settings, self.policy)
 
     @property
     def channels(self) -> dict[str, Channel]:
         """Configured and valid channels, in qinglong's enable order."""
         return self._channels
+
+    @cached_property
+    def guards(self) -> Guards:
+        from mcp_push.guards import Guards
+
+        return Guards(self.settings)
+
+    @cached_property
+    def policy(self) -> Policy:
+        from channels.base import Policy
+
+        s = self.settings
+        return Policy(
+            timeout=s.MCP_PUSH_TIMEOUT,
+            deadline=s.MCP_PUSH_DEADLINE,
+            retries=s.MCP_PUSH_RETRIES,
+            backoff=s.MCP_PUSH_RETRY_BACKOFF,
+            retry_unsafe=s.MCP_PUSH_RETRY_UNSAFE,
+            overflow=s.MCP_PUSH_OVERFLOW,
+        )
 
     @property
     def inbox_path(self) -> Path:
@@ -152,4 +207,4 @@ class Config:
     def inbox(self) -> Channel:
         from channels.inbox import Inbox
 
-        return Inbox(Inbox.Settings(path=self.inbox_path), timeout=self.settings.MCP_PUSH_TIMEOUT)
+        return Inbox(Inbox.Settings(path=self.inbox_path), self.policy)

@@ -57,15 +57,22 @@ async def dispatch(config: Config, note: Notification, channels: Sequence[str] |
     if note.title in config.settings.skip_titles:
         return DeliveryReport(status="skipped", summary="Not sent: the title is listed in SKIP_PUSH_TITLE.")
     targets = select(config, channels)
+    reason = config.guards.admit(note)
+    if reason:
+        log.info("%s", reason)
+        return DeliveryReport(status="skipped", summary=reason)
     fallback = not targets
     if fallback:
         targets = [config.inbox]
     if config.settings.HITOKOTO and not fallback:
         note = await _with_hitokoto(note, config.settings.MCP_PUSH_TIMEOUT)
 
+    budget = config.settings.MCP_PUSH_DEADLINE
     started = time.perf_counter()
-    tasks = {asyncio.ensure_future(channel.send(note)): channel for channel in targets}
-    done, pending = await asyncio.wait(tasks, timeout=config.settings.MCP_PUSH_DEADLINE)
+    deadline = time.monotonic() + budget
+    tasks = {asyncio.ensure_future(channel.send(note, deadline)): channel for channel in targets}
+    # Channels stop themselves at the deadline with a specific error; this is only the backstop.
+    done, pending = await asyncio.wait(tasks, timeout=budget + 0.5)
     for task in pending:
         task.cancel()
     elapsed = round((time.perf_counter() - started) * 1000)
@@ -74,15 +81,11 @@ async def dispatch(config: Config, note: Notification, channels: Sequence[str] |
         if task in done:
             results.append(task.result())
         else:
-            deadline = config.settings.MCP_PUSH_DEADLINE
-            results.append(
-                ChannelResult(
-                    name=channel.name, ok=False, error=f"overall deadline of {deadline:g} s passed", elapsed_ms=elapsed
-                )
-            )
+            error = f"overall deadline of {budget:g} s passed"
+            results.append(ChannelResult(name=channel.name, ok=False, status="failed", error=error, elapsed_ms=elapsed))
     if not channels:
         results += [
-            ChannelResult(name=n, ok=False, error=f"misconfigured: {p}", elapsed_ms=0)
+            ChannelResult(name=n, ok=False, status="failed", error=f"misconfigured: {p}", elapsed_ms=0)
             for n, p in config.problems.items()
         ]
     return _report(results, fallback=fallback and not config.problems, inbox_path=str(config.inbox_path))

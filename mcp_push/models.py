@@ -34,6 +34,20 @@ def _within_bytes(limit: int):
     return check
 
 
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def _clean_text(value: str) -> str:
+    """No C0/C1 controls (tab and line breaks aside) and no unpaired surrogates: services reject them,
+    and a lone surrogate cannot even be encoded to UTF-8 for the wire."""
+    for index, char in enumerate(value):
+        if "\ud800" <= char <= "\udfff":
+            raise ValueError(f"contains an unpaired surrogate (invalid Unicode) at position {index}")
+        if (char < " " or "\x7f" <= char <= "\x9f") and char not in _ALLOWED_CONTROLS:
+            raise ValueError(f"contains the control character U+{ord(char):04X} at position {index}")
+    return value
+
+
 def _printable_run_id(value: str) -> str:
     if not value.isprintable():
         raise ValueError("must contain only printable characters (no newlines or control characters)")
@@ -53,11 +67,13 @@ Title = Annotated[
     str,
     Field(max_length=TITLE_MAX_CHARS, description="Short headline, shown as the push title (at most 256 characters)."),
     AfterValidator(_not_blank),
+    AfterValidator(_clean_text),
 ]
 Content = Annotated[
     str,
     Field(description="The message body: what happened and what the user should do (at most 64 KiB)."),
     AfterValidator(_not_blank),
+    AfterValidator(_clean_text),
     AfterValidator(_within_bytes(TEXT_MAX_BYTES)),
 ]
 RunId = Annotated[
@@ -85,6 +101,9 @@ class Notification(BaseModel):
 
     title: Title
     content: Content
+    # Set when the notification renders an event: the guards throttle updates per run, history groups by run.
+    run_id: str | None = None
+    event: EventKind | None = None
 
 
 EVENT_ICONS: dict[str, str] = {"start": "🚀", "update": "🔄", "end": "✅", "error": "❌"}
@@ -109,7 +128,10 @@ class Event(BaseModel):
         when = self.timestamp or datetime.now(timezone.utc)
         parts.append(f"time: {when.isoformat(timespec='seconds')}")
         # The title can exceed the limit only through a long run_id plus the prefix; cut rather than fail.
-        return Notification(title=title[:TITLE_MAX_CHARS], content="\n\n".join(parts))
+        # Every piece was validated already; data and time may push the sum past 64 KiB, which is fine.
+        return Notification.model_construct(
+            title=title[:TITLE_MAX_CHARS], content="\n\n".join(parts), run_id=self.run_id, event=self.event
+        )
 
 
 def _readable(value: Any) -> str:
@@ -124,6 +146,9 @@ Status = Literal["delivered", "partial", "failed", "no_channels", "skipped"]
 class ChannelResult(BaseModel):
     name: str = Field(description="Channel name, e.g. 'telegram'.")
     ok: bool = Field(description="True when the service confirmed it accepted the message.")
+    status: Literal["delivered", "failed", "rate_limited"] = Field(
+        "delivered", description="rate_limited: held back to keep within the service's documented rate limit."
+    )
     error: str | None = Field(default=None, description="Why it failed, with secrets masked.")
     http_status: int | None = Field(default=None, description="Last HTTP status the service answered, if any.")
     attempts: int = Field(default=1, description="How many times delivery was tried.")

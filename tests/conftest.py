@@ -12,11 +12,12 @@ from mcp_push.models import DeliveryReport, Notification
 from tests.recorder import Recorder, RedirectTransport
 
 # Every character class that older scripts let corrupt a request: CJK, emoji, URL and markup
-# metacharacters, quotes, backslashes, newlines and one very long line.
+# metacharacters, quotes, backslashes, newlines and one long line. It fits the tightest service limit
+# (WeCom's 2,048 bytes with the title), so every channel must deliver it intact; overflow has its own tests.
 NASTY_TITLE = "构建完成 ✅ & # + % < > * _ [ ] ` \\ \"q\" 'q'"
 NASTY_CONTENT = (
     "第一行：任务结束 🎉\nsecond line & a=1&b=2 #frag +plus 100% <b>bold</b> *star* _under_ [link](x) `code` \\n\n"
-    "----\n" + "长" * 3000 + "\nend"
+    "----\n" + "长" * 300 + "a" * 400 + "\nend"
 )
 NASTY = Notification(title=NASTY_TITLE, content=NASTY_CONTENT)
 
@@ -55,7 +56,16 @@ async def _close_clients():
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., Config]:
     def make(**env: str) -> Config:
-        base = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "MCP_PUSH_HOME": str(tmp_path / "state")}
+        """A config from exactly these variables. Abuse guards are off and retry backoff is tiny unless a test
+        sets them: channel tests resend identical messages on purpose and must not wait out real backoff."""
+        base = {
+            "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+            "MCP_PUSH_HOME": str(tmp_path / "state"),
+            "MCP_PUSH_DEDUPE_SECONDS": "0",
+            "MCP_PUSH_MAX_PER_MINUTE": "0",
+            "MCP_PUSH_UPDATE_INTERVAL": "0",
+            "MCP_PUSH_RETRY_BACKOFF": "0.01",
+        }
         return Config.load(environ={**base, **env})
 
     return make

@@ -136,7 +136,7 @@ def test_send_path_imports_neither_mcp_nor_unused_channels(recorder, tmp_path):
     )
     env = clean_env(tmp_path, NTFY_TOPIC="t0123", NTFY_URL=recorder.url)
     proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert proc.stderr.strip().splitlines()[-1] == "0 ['channels.base', 'channels.ntfy']"
+    assert proc.stderr.strip().splitlines()[-1] == "0 ['channels.base', 'channels.limits', 'channels.ntfy']"
 
 
 def test_console_script_and_module_entry(tmp_path):

@@ -34,7 +34,7 @@ async def test_one_request_per_target(recorder, make_config):
 async def test_failed_target_is_named_and_others_still_sent(recorder, make_config):
     def answer(request: Recorded) -> Reply:
         if request.json()["peer"]["peerUin"] == "20002":
-            return reply(500, {"message": "group not found"})
+            return reply(404, {"message": "group not found"})  # permanent, so not retried
         return reply(200, {"msgId": "1"})
 
     recorder.respond(answer)
@@ -43,7 +43,7 @@ async def test_failed_target_is_named_and_others_still_sent(recorder, make_confi
     assert report.status == "failed"
     (result,) = report.results
     assert not result.ok
-    assert "group 20002" in result.error and "HTTP 500" in result.error and "group not found" in result.error
+    assert "group 20002" in result.error and "HTTP 404" in result.error and "group not found" in result.error
     assert "10001" not in result.error and "30003" not in result.error
     # The failure did not stop the remaining target.
     assert [r.json()["peer"]["peerUin"] for r in recorder.requests] == ["10001", "20002", "30003"]
