@@ -58,22 +58,36 @@ class Smtp(Channel[Settings]):
         mail.set_content(note.content, charset="utf-8")
         return mail
 
+    def classify(self, exc: BaseException):
+        import aiosmtplib
+
+        if isinstance(exc, (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError)):
+            return "unsent"
+        if isinstance(exc, aiosmtplib.SMTPResponseException) and 400 <= exc.code < 500:
+            return "transient"  # 4xx replies mean "try again later" in SMTP
+        if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPReadTimeoutError)):
+            return "maybe_sent"
+        return super().classify(exc)
+
     async def deliver(self, note: Notification) -> None:
         import aiosmtplib
 
         s = self.settings
         host, port = s.host_port
-        await aiosmtplib.send(
-            self.message(note),
-            sender=s.SMTP_EMAIL,
-            recipients=s.recipients,
-            hostname=host,
-            port=port,
-            username=s.SMTP_EMAIL if s.SMTP_PASSWORD else None,
-            password=s.secret("SMTP_PASSWORD") or None,
-            use_tls=s.SMTP_SSL,
-            start_tls=False if s.SMTP_SSL else None,  # None: upgrade when the server offers STARTTLS
-            timeout=self.timeout,
+        message = self.message(note)
+        await self.retrying(
+            lambda: aiosmtplib.send(
+                message,
+                sender=s.SMTP_EMAIL,
+                recipients=s.recipients,
+                hostname=host,
+                port=port,
+                username=s.SMTP_EMAIL if s.SMTP_PASSWORD else None,
+                password=s.secret("SMTP_PASSWORD") or None,
+                use_tls=s.SMTP_SSL,
+                start_tls=False if s.SMTP_SSL else None,  # None: upgrade when the server offers STARTTLS
+                timeout=self.timeout,
+            )
         )
 
 

@@ -88,6 +88,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.times: list[float] = []  # monotonic arrival time of each request
         self._default: Reply | Callable[[Recorded], Reply] = reply(200, {"ok": True})
         self._routes: dict[str, list[Reply] | Reply | Callable[[Recorded], Reply]] = {}
         self._lock = threading.Lock()
@@ -137,6 +138,7 @@ def _make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             request = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             recorder.requests.append(request)
+            recorder.times.append(time.monotonic())
             answer = recorder._answer(request)
             if answer.delay:
                 time.sleep(answer.delay)
