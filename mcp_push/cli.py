@@ -72,6 +72,18 @@ def parser() -> argparse.ArgumentParser:
     inbox.add_argument("--limit", "-n", type=int, default=20)
     inbox.add_argument("--json", action="store_true")
 
+    hook = sub.add_parser("hook", help="notify from an agent's hook; always exits 0 (see `hook claude-code -h`)")
+    agents = hook.add_subparsers(dest="agent", metavar="AGENT", required=True)
+    claude = agents.add_parser("claude-code", help="read a Claude Code hook's JSON on stdin")
+    claude.add_argument("--print-config", action="store_true", help="print the settings.json hooks to add")
+    generic = agents.add_parser("generic", help="a lifecycle event for any agent or script; the message on stdin")
+    # Checked in hooks.py, not with choices=: argparse exits 2, which a Stop hook reads as "keep working".
+    generic.add_argument("--event", default="end", metavar="{start,update,end,error}", help="default: end")
+    generic.add_argument("--run-id", help="the job's name (default: the current directory's name)")
+    generic.add_argument("--title", help="a title instead of e.g. '✅ [END] RUN_ID'")
+    for cmd in (claude, generic):
+        cmd.add_argument("--channel", "-c", action="append", metavar="NAME", help="only this channel (repeatable)")
+
     sub.add_parser("serve", help="run the MCP server on stdio (the default)")
     return p
 
@@ -79,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "serve"
+    if command == "hook":
+        from mcp_push.hooks import run  # loads its own config: a hook exits 0 even on a bad one
+
+        return run(args)
     try:
         config = Config.load()
         _setup_logging(config)

@@ -1,0 +1,327 @@
+"""Agent hooks: `mcp-push hook claude-code` and `mcp-push hook generic`.
+
+An agent does not always remember to call `notify.*` when it is done, and a session waiting for your
+permission is exactly when you want a ping. Agents run shell hooks on those events, so this module turns
+one hook call into one notification through the normal `dispatch`.
+
+A hook runs on every turn, so it must be cheap (no MCP SDK, only the configured channels), quiet (short
+turns and repeated Stop hooks are skipped), bounded (`MCP_PUSH_HOOK_DEADLINE`) and harmless: whatever
+happens it exits 0 and prints the JSON Claude Code expects. A hook exiting 2 on Stop would make Claude
+keep working, and any other failure shows up as an error in the user's session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mcp_push.config import Config
+from mcp_push.models import EVENT_ICONS, TITLE_MAX_CHARS, DeliveryReport, Event, Notification
+
+log = logging.getLogger("mcp_push")
+
+# Universal hook output fields: let the agent go on, and keep our line out of its transcript view.
+HOOK_OUTPUT: dict[str, Any] = {"continue": True, "suppressOutput": True}
+STDIN_MAX_BYTES = 16 * 1024 * 1024
+HEAD_BYTES = 64 * 1024  # the first timestamp is in the first lines
+TAIL_BYTES = 1024 * 1024  # the last prompt and reply are near the end; transcripts grow to many MiB
+EXCERPT_CHARS = 1500  # push screens show a few lines; the full reply is in the session
+# Informational notifications that need nothing from the user.
+QUIET_NOTIFICATIONS = {"auth_success", "elicitation_complete", "elicitation_response"}
+ACTION_TITLES = {
+    "permission_prompt": "Claude needs your permission",
+    "idle_prompt": "Claude is waiting for your input",
+    "elicitation_dialog": "Claude needs your answer",
+}
+# Control characters (tab and line breaks aside) and lone surrogates, which Notification rejects;
+# tool output quoted in a reply often carries ANSI colour codes, removed whole.
+_UNPRINTABLE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The `hook` command. Never raises and always returns 0; its own failures go to stderr."""
+    if getattr(args, "print_config", False):
+        print(json.dumps(claude_code_settings(), indent=2))
+        return 0
+    try:
+        _handle(args)
+    except Exception as exc:  # noqa: BLE001 - a hook must never fail the agent
+        _warn(f"{type(exc).__name__}: {exc}")
+    print(json.dumps(HOOK_OUTPUT))
+    return 0
+
+
+def claude_code_settings() -> dict[str, Any]:
+    """The `hooks` block for Claude Code's settings.json, run by this very Python so any venv works.
+
+    Notification has no matcher: older Claude Code versions send no `notification_type` to match on, and
+    the hook itself drops the informational ones. StopFailure (an API error ended the turn) needs Claude
+    Code 2.1.78 or newer. The timeout is only a backstop; the hook stops itself at its deadline.
+    """
+    command = f"{shlex.quote(sys.executable)} -m mcp_push hook claude-code"
+    entry = [{"hooks": [{"type": "command", "command": command, "timeout": 30}]}]
+    return {"hooks": {"Stop": entry, "StopFailure": entry, "Notification": entry}}
+
+
+def _handle(args: argparse.Namespace) -> None:
+    raw = _read_stdin()
+    config = _load_config()
+    if args.agent == "generic":
+        note = generic_notification(args.event, raw, run_id=args.run_id, title=args.title)
+    else:
+        try:
+            payload = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            _warn("stdin is not a hook payload (a JSON object); nothing sent")
+            return
+        note, reason = claude_code_notification(payload, config.settings.MCP_PUSH_HOOK_MIN_SECONDS)
+        if note is None:
+            log.info("hook: not sent: %s", reason)
+            return
+    report = asyncio.run(_send(config, note, args.channel))
+    if not report.delivered or report.status in ("partial", "no_channels"):
+        _warn(f"{report.status}: {report.summary}")
+
+
+def _load_config() -> Config:
+    """The configuration with the send deadline cut to the hook's, so the agent waits seconds, not 30."""
+    from mcp_push.cli import _setup_logging
+
+    config = Config.load()
+    _setup_logging(config)
+    hook_deadline = config.settings.MCP_PUSH_HOOK_DEADLINE
+    if config.settings.MCP_PUSH_DEADLINE > hook_deadline:
+        # Loaded again rather than patched: channels take their timing policy from the settings when built.
+        config = Config.load({**config.env, "MCP_PUSH_DEADLINE": str(hook_deadline)})
+    return config
+
+
+async def _send(config: Config, note: Notification, channels: list[str] | None) -> DeliveryReport:
+    from mcp_push import http
+    from mcp_push.dispatch import dispatch
+
+    try:
+        # dispatch keeps its own deadline; this bounds what happens around it (a quote fetch, cleanup).
+        return await asyncio.wait_for(dispatch(config, note, channels), config.settings.MCP_PUSH_DEADLINE + 1)
+    except asyncio.TimeoutError:
+        return DeliveryReport(status="failed", summary=f"gave up after {config.settings.MCP_PUSH_DEADLINE:g} s")
+    finally:
+        await http.aclose()
+
+
+def claude_code_notification(payload: dict[str, Any], min_seconds: float) -> tuple[Notification | None, str]:
+    """What to push for one Claude Code hook payload, or None and why not."""
+    event = payload.get("hook_event_name")
+    if event in ("Stop", "SubagentStop") and payload.get("stop_hook_active"):
+        return None, "a Stop hook already made Claude continue; this stop was announced before"
+    if event not in ("Stop", "SubagentStop", "StopFailure", "Notification"):
+        return None, f"{event!r} is not an event mcp-push announces"
+    ntype = _text(payload.get("notification_type"))
+    if event == "Notification" and ntype in QUIET_NOTIFICATIONS:
+        return None, f"'{ntype}' notifications need nothing from you"
+
+    subagent = event == "SubagentStop"
+    path = payload.get("agent_transcript_path") if subagent else None
+    transcript = read_transcript(path or payload.get("transcript_path"))
+    now = datetime.now(timezone.utc)
+    worked = _seconds(now, transcript.last_prompt or transcript.started)
+    if worked is not None and worked < min_seconds:
+        return None, f"Claude worked {worked:.0f} s, less than MCP_PUSH_HOOK_MIN_SECONDS={min_seconds:g}"
+
+    cwd = _text(payload.get("cwd")) or os.getcwd()
+    project = Path(cwd).name or cwd
+    session = _text(payload.get("session_id"))[:8] or "unknown"
+    who = f"subagent {_text(payload.get('agent_type')) or 'task'}" if subagent else "Claude"
+    kind: str | None
+    if event == "StopFailure":
+        kind, headline = "error", "Claude stopped on an error"
+        detail = _text(payload.get("error_type")) or "unknown"
+        code = _text(payload.get("error"))
+        body = _text(payload.get("error_message")) or transcript.last_reply or "The turn ended on an API error."
+        body += f"\n\nerror: {detail}" + (f" ({code})" if code and code != detail else "")
+    elif event == "Notification":
+        kind, headline = None, ACTION_TITLES.get(ntype, "Claude needs your action")
+        body = _text(payload.get("message")) or headline
+    else:
+        reply = _text(payload.get("last_assistant_message")) or transcript.last_reply
+        # Older Claude Code versions end a turn that hit an API error with a Stop and a synthetic reply.
+        kind = "error" if transcript.api_error and not payload.get("last_assistant_message") else "end"
+        headline = f"{who} stopped on an error" if kind == "error" else f"{who} finished"
+        body = _excerpt(reply) or "(no reply text)"
+
+    icon = EVENT_ICONS[kind] if kind else "🔔"
+    lines = [f"project: {cwd}", f"session: {session}" + _durations(now, transcript)]
+    content = _clean(body) + "\n\n" + _clean("\n".join(lines))
+    title = _clean(f"{icon} {project}: {headline}")[:TITLE_MAX_CHARS]
+    # run_id and event let the guards and the history group a session's notifications; a model without
+    # those fields ignores them. "Needs your action" has no event kind, so MCP_PUSH_EVENTS never hides it.
+    run_id = f"claude-code/{project}/{session}"[:128]
+    return Notification(title=title, content=content, run_id=run_id, event=kind), "sent"
+
+
+def generic_notification(event: str, message: str, *, run_id: str | None, title: str | None) -> Notification:
+    """`hook generic`: one lifecycle event for any agent or script, the message read from stdin."""
+    event = event.strip().lower()
+    if event not in EVENT_ICONS:
+        raise ValueError(f"--event must be one of {', '.join(EVENT_ICONS)}, not {event!r}")
+    text = _clean(message).strip()
+    if len(text) > 8000:  # a piped log: its end says how it went
+        text = "…" + text[-8000:]
+    run = _clean(run_id or "").strip() or Path.cwd().name or "hook"
+    note = Event(run_id=run[:128], event=event, message=text or f"{event} (no message)").to_notification()
+    if title and title.strip():
+        note = note.model_copy(update={"title": _clean(title)[:TITLE_MAX_CHARS]})
+    return note
+
+
+@dataclass
+class Transcript:
+    """What a notification needs from a Claude Code transcript (JSON lines, one entry per line)."""
+
+    started: datetime | None = None  # the first timestamp: when the session began
+    last_prompt: datetime | None = None  # when you last typed something: the current turn's start
+    last_reply: str = ""  # the text of the last assistant entry that has text
+    api_error: bool = False  # the last assistant entry is Claude Code's synthetic API error reply
+
+
+def read_transcript(path: Any) -> Transcript:
+    """Reads only the head and the tail, so a long session's transcript costs milliseconds."""
+    found = Transcript()
+    if not isinstance(path, str) or not path:
+        return found
+    try:
+        with open(os.path.expanduser(path), "rb") as f:
+            head = f.read(HEAD_BYTES)
+            size = f.seek(0, os.SEEK_END)
+            start = max(size - TAIL_BYTES, 0)
+            f.seek(start)
+            tail = f.read()
+    except OSError:
+        return found
+    for entry in _entries(head.splitlines()):
+        found.started = _timestamp(entry)
+        if found.started:
+            break
+    lines = tail.splitlines()[1 if start else 0 :]  # the first line of a cut tail is partial
+    seen_assistant = False
+    for entry in _entries(reversed(lines)):
+        kind = entry.get("type")
+        message = entry.get("message") if isinstance(entry.get("message"), dict) else {}
+        if kind == "assistant":
+            if not seen_assistant:
+                seen_assistant = True
+                found.api_error = bool(entry.get("isApiErrorMessage"))
+            if not found.last_reply:
+                found.last_reply = _blocks_text(message.get("content"))
+        elif kind == "user" and _is_prompt(entry, message.get("content")):
+            found.last_prompt = _timestamp(entry)
+            break
+    return found
+
+
+def _entries(lines: Any) -> Any:
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            yield entry
+
+
+def _is_prompt(entry: dict[str, Any], content: Any) -> bool:
+    """A message you typed, as opposed to a tool result or text Claude Code injected."""
+    if entry.get("isMeta") or entry.get("isCompactSummary"):
+        return False
+    if isinstance(content, str):
+        return bool(content.strip())
+    if isinstance(content, list):
+        types = {b.get("type") for b in content if isinstance(b, dict)}
+        return "text" in types and "tool_result" not in types
+    return False
+
+
+def _blocks_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content.strip()
+    if not isinstance(content, list):
+        return ""
+    parts = [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+    return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+
+
+def _timestamp(entry: dict[str, Any]) -> datetime | None:
+    value = entry.get("timestamp")
+    if not isinstance(value, str):
+        return None
+    try:
+        # Claude Code writes 2026-02-19T14:30:00.000Z; Python 3.10's fromisoformat does not take the Z.
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _seconds(now: datetime, since: datetime | None) -> float | None:
+    return None if since is None else (now - since).total_seconds()
+
+
+def _durations(now: datetime, transcript: Transcript) -> str:
+    worked = _seconds(now, transcript.last_prompt)
+    total = _seconds(now, transcript.started)
+    if total is None:
+        return ""
+    if worked is not None and total - worked >= 1:
+        return f" · {_human(worked)} since your last prompt ({_human(total)} in all)"
+    return f" · {_human(total)}"
+
+
+def _human(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+def _excerpt(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + " …"
+
+
+def _clean(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _read_stdin() -> str:
+    """The hook's input; nothing when stdin is a terminal (run by hand) or closed."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        return ""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return buffer.read(STDIN_MAX_BYTES).decode("utf-8", "replace")
+    return stream.read(STDIN_MAX_BYTES)
+
+
+def _warn(message: str) -> None:
+    from mcp_push.redact import redact
+
+    print(f"mcp-push hook: {redact(message)}", file=sys.stderr)
