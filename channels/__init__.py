@@ -41,12 +41,12 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "openilink": ("OPENILINK_APP_TOKEN",),
 }
 
-# Always there, never configured: where a notification goes when nothing else is.
-BUILTIN = ("inbox",)
+# Not a module: the local history store, where a notification is kept when no channel is configured.
+INBOX = "inbox"
 
 
 def load(name: str) -> type[Channel]:
     """The channel class of module `channels.<name>` (its `CHANNEL` attribute)."""
-    if name not in REGISTRY and name not in BUILTIN:
+    if name not in REGISTRY:
         raise KeyError(name)
     return importlib.import_module(f"channels.{name}").CHANNEL

@@ -276,20 +276,24 @@ class Channel(Generic[S]):
         deadline = deadline if deadline is not None else time.monotonic() + self.policy.deadline
         trace = _Trace(deadline, self.policy.timeout)
         _trace.set(trace)
-        status, error = "delivered", None
+        status, error, pending = "delivered", None, False
         try:
             for part in fit(note, self.limits, self.policy.overflow):
                 if self.limiter:
                     await self.limiter.wait(deadline)
                 await asyncio.wait_for(self.deliver(part), max(deadline - time.monotonic(), 0.001))
         except RateLimited as exc:
-            status, error = "rate_limited", str(exc)
+            status, error, pending = "rate_limited", str(exc), True
         except ChannelError as exc:
-            status, error = "failed", str(exc)
+            # A Transient that ran out of retries (or of time) may well succeed later; a refusal will not.
+            transient = isinstance(exc, Transient) or isinstance(exc.__cause__, Transient)
+            status, error, pending = "failed", str(exc), transient
         except (asyncio.TimeoutError, TimeoutError):
-            status, error = "failed", f"overall deadline of {self.policy.deadline:g} s passed"
+            status, error, pending = "failed", f"overall deadline of {self.policy.deadline:g} s passed", True
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, never an exception
+            kind = self.classify(exc)
             status, error = "failed", describe(exc, trace.timeout)
+            pending = kind in ("transient", "unsent") or (kind == "maybe_sent" and self.policy.retry_unsafe)
             # Formatted and masked here, not via exc_info, so no handler anywhere sees a raw token.
             log.debug("%s failed:\n%s", self.name, redact(traceback.format_exc()))
         result = ChannelResult(
@@ -299,6 +303,7 @@ class Channel(Generic[S]):
             error=redact(error) if error else None,
             http_status=trace.status,
             attempts=trace.attempts,
+            pending=pending,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
         # INFO, not WARNING: the report already tells the caller; the log is for tracing.

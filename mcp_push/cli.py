@@ -1,4 +1,4 @@
-"""The shell front door: `mcp-push send|event|channels|test|inbox|serve`.
+"""The shell front door: `mcp-push send|event|channels|test|inbox|history|stats|retry|hook|serve`.
 
 The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
 pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
@@ -84,6 +84,21 @@ def parser() -> argparse.ArgumentParser:
     for cmd in (claude, generic):
         cmd.add_argument("--channel", "-c", action="append", metavar="NAME", help="only this channel (repeatable)")
 
+    history = sub.add_parser("history", help="recent notifications with each channel's outcome")
+    history.add_argument("--limit", "-n", type=int, default=20)
+    history.add_argument("--failed", action="store_true", help="only notifications with a failed channel")
+    history.add_argument("--run", metavar="RUN_ID", help="only this run's events")
+    history.add_argument("--json", action="store_true")
+
+    stats = sub.add_parser("stats", help="per channel: sent, failed, success rate, p50/p95 latency")
+    stats.add_argument("--days", type=float, default=7, help="window in days (default 7)")
+    stats.add_argument("--json", action="store_true")
+
+    retry = sub.add_parser("retry", help="re-send pending deliveries, only to the channels that failed")
+    retry.add_argument("--id", type=int, help="only this notification")
+    retry.add_argument("--all", action="store_true", help="also channels that failed for good (e.g. after a fix)")
+    retry.add_argument("--json", action="store_true")
+
     sub.add_parser("serve", help="run the MCP server on stdio (the default)")
     return p
 
@@ -105,8 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if command == "channels":
             return _channels(config, args)
-        if command == "inbox":
-            return _inbox(config, args)
+        if command in ("inbox", "history", "stats"):
+            from mcp_push import views
+
+            return getattr(views, command)(config, args)
+        if command == "retry":
+            return _retry(config, args)
         return _deliver(config, _notification(command, args), args)
     except (ConfigError, UsageProblem) as exc:
         print(f"mcp-push: {exc}", file=sys.stderr)
@@ -218,16 +237,36 @@ def _channels(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _inbox(config: Config, args: argparse.Namespace) -> int:
-    entries = config.inbox.recent(args.limit)
+def _retry(config: Config, args: argparse.Namespace) -> int:
+    from mcp_push import http
+    from mcp_push.dispatch import redeliver
+
+    async def run() -> list[DeliveryReport]:
+        store = config.store
+        claims = await asyncio.to_thread(
+            store.claim,
+            horizon_s=config.settings.MCP_PUSH_PENDING_HOURS * 3600,
+            nid=args.id,
+            due_only=False,
+            failed_too=args.all,
+        )
+        try:
+            return [await redeliver(config, claim) for claim in claims]
+        finally:
+            await http.aclose()
+
+    reports = asyncio.run(run())
     if args.json:
-        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        print(json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False))
+    elif not reports:
+        print("Nothing to re-send.")
+    for report in [] if args.json else reports:
+        print(f"#{report.id}:")
+        _print_report(report, as_json=False)
+    if not reports:
         return EXIT_OK
-    if not entries:
-        print(f"The local inbox is empty ({config.inbox.path}).")
-    for entry in entries:
-        print(f"[{entry['time']}] {entry['title']}\n{entry['content']}\n")
-    return EXIT_OK
+    codes = {exit_code(r) for r in reports}
+    return codes.pop() if len(codes) == 1 else EXIT_PARTIAL
 
 
 def _setup_logging(config: Config) -> None:

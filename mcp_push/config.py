@@ -24,6 +24,7 @@ from mcp_push.models import explain
 if TYPE_CHECKING:
     from channels.base import Channel, Policy
     from mcp_push.guards import Guards
+    from mcp_push.store import Store
 
 log = logging.getLogger("mcp_push")
 
@@ -81,7 +82,20 @@ class Settings(BaseSettings):
     MCP_PUSH_TOOL_NAMES: Literal["dotted", "underscore"] = Field(
         "dotted", description="List tools as notify.send (dotted) or notify_send (underscore)."
     )
-    MCP_PUSH_HOME: Path | None = Field(None, description="State directory (inbox); default ~/.local/state/mcp-push.")
+    MCP_PUSH_HOME: Path | None = Field(
+        None, description="State directory (history and inbox); default ~/.local/state/mcp-push."
+    )
+    MCP_PUSH_HISTORY: bool = Field(
+        True, description="Keep a local history of notifications and re-send failed ones (off: only the inbox)."
+    )
+    MCP_PUSH_HISTORY_DAYS: float = Field(30, gt=0, description="Days of history kept.")
+    MCP_PUSH_HISTORY_MAX: int = Field(10_000, gt=0, description="Notifications kept in the history at most.")
+    MCP_PUSH_PENDING_HOURS: float = Field(
+        24, ge=0, description="Hours a failed delivery stays pending for re-sending before it is given up."
+    )
+    MCP_PUSH_PENDING_BACKOFF: float = Field(
+        30, gt=0, description="Seconds before the first re-send of a pending delivery; doubles up to an hour."
+    )
     MCP_PUSH_LOG_LEVEL: LogLevel = Field("WARNING", description="Log level on stderr.")
     MCP_PUSH_HOOK_MIN_SECONDS: float = Field(
         60.0,
@@ -199,12 +213,9 @@ class Config:
             overflow=s.MCP_PUSH_OVERFLOW,
         )
 
-    @property
-    def inbox_path(self) -> Path:
-        return self.settings.state_dir / "inbox.jsonl"
-
     @cached_property
-    def inbox(self) -> Channel:
-        from channels.inbox import Inbox
+    def store(self) -> Store:
+        from mcp_push.store import Store
 
-        return Inbox(Inbox.Settings(path=self.inbox_path), self.policy)
+        s = self.settings
+        return Store(s.state_dir / "history.db", max_days=s.MCP_PUSH_HISTORY_DAYS, max_rows=s.MCP_PUSH_HISTORY_MAX)

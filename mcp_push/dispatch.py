@@ -2,7 +2,9 @@
 
 The server, the CLI and the hooks all call `dispatch`; nothing here knows any particular service.
 A channel that raises, hangs or answers a business failure becomes a failed result; the dispatcher
-itself only raises `UsageError`, for a channel name the caller got wrong.
+itself only raises `UsageError`, for a channel name the caller got wrong. Every notification and
+outcome goes to the local history, where a delivery that failed for a passing reason stays pending
+until `redeliver` gets it through.
 """
 
 from __future__ import annotations
@@ -10,36 +12,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
+from channels import INBOX, REGISTRY
 from mcp_push import redact
 from mcp_push.config import Config
 from mcp_push.models import ChannelResult, DeliveryReport, Notification
+
+if TYPE_CHECKING:
+    from channels.base import Channel
+    from mcp_push.store import Claim
 
 log = logging.getLogger("mcp_push")
 
 HITOKOTO_URL = "https://v1.hitokoto.cn/"
 SETUP_HINT = (
-    "No push channel is configured, so it was saved only to the local inbox ({path}). "
+    "No push channel is configured, so it was saved only to the local inbox (`mcp-push inbox`). "
     "To get pushes, set a channel's env vars (e.g. NTFY_TOPIC, or TG_BOT_TOKEN and TG_USER_ID) in the "
     "environment or in config.env; `mcp-push channels` lists every channel and its variables."
 )
+PRUNE_EVERY = 200  # notifications between two retention passes
+
+Progress = Callable[[int, int, ChannelResult], Awaitable[None]]
 
 
 class UsageError(ValueError):
     """The caller asked for something that cannot be done as asked (an unknown channel name...)."""
 
 
-def select(config: Config, names: Sequence[str] | None) -> list:
-    """The channels to send to: all configured ones, or exactly the named ones."""
+def select(config: Config, names: Sequence[str] | None) -> tuple[list[Channel], bool]:
+    """The channels to send to (all configured ones, or exactly the named ones), and whether the
+    local inbox was named too."""
     if not names:
-        return list(config.channels.values())
-    from channels import BUILTIN, REGISTRY
-
-    chosen = []
+        return list(config.channels.values()), False
+    chosen, inbox = [], False
     for name in dict.fromkeys(n.strip().lower() for n in names):
-        if name == "inbox":
-            chosen.append(config.inbox)
+        if name == INBOX:
+            inbox = True
         elif name in config.channels:
             chosen.append(config.channels[name])
         elif name in config.problems:
@@ -48,31 +58,95 @@ def select(config: Config, names: Sequence[str] | None) -> list:
             needs = " and ".join(REGISTRY[name])
             raise UsageError(f"channel '{name}' is not configured: set {needs}")
         else:
-            known = ", ".join([*REGISTRY, *BUILTIN])
-            raise UsageError(f"unknown channel '{name}'; known channels: {known}")
-    return chosen
+            raise UsageError(f"unknown channel '{name}'; known channels: {', '.join([*REGISTRY, INBOX])}")
+    return chosen, inbox
 
 
-async def dispatch(config: Config, note: Notification, channels: Sequence[str] | None = None) -> DeliveryReport:
-    if note.title in config.settings.skip_titles:
+async def dispatch(
+    config: Config,
+    note: Notification,
+    channels: Sequence[str] | None = None,
+    *,
+    source: str = "cli",
+    progress: Progress | None = None,
+) -> DeliveryReport:
+    settings = config.settings
+    if note.title in settings.skip_titles:
         return DeliveryReport(status="skipped", summary="Not sent: the title is listed in SKIP_PUSH_TITLE.")
-    targets = select(config, channels)
+    targets, inbox = select(config, channels)
     reason = config.guards.admit(note)
     if reason:
         log.info("%s", reason)
         return DeliveryReport(status="skipped", summary=reason)
-    fallback = not targets
-    if fallback:
-        targets = [config.inbox]
-    if config.settings.HITOKOTO and not fallback:
-        note = await _with_hitokoto(note, config.settings.MCP_PUSH_TIMEOUT)
+    fallback = not targets and not inbox
+    inbox = inbox or fallback
+    if settings.HITOKOTO and targets:
+        note = await _with_hitokoto(note, settings.MCP_PUSH_TIMEOUT)
 
+    # The inbox *is* the history store, so an inbox-bound notification is stored even with history off.
+    nid, store_error = None, None
+    if settings.MCP_PUSH_HISTORY or inbox:
+        try:
+            nid = await asyncio.to_thread(config.store.add, note, source)
+        except Exception as exc:  # noqa: BLE001 - a broken store must not stop the pushes
+            store_error = f"local history unavailable: {exc}"
+            log.warning("%s", store_error)
+
+    results = await fan_out(config, targets, note, progress)
+    if inbox:
+        results.append(
+            ChannelResult(
+                name=INBOX, ok=nid is not None, status="delivered" if nid else "failed", error=store_error, elapsed_ms=0
+            )
+        )
+    if not channels:
+        results += [
+            ChannelResult(name=n, ok=False, status="failed", error=f"misconfigured: {p}", elapsed_ms=0)
+            for n, p in config.problems.items()
+        ]
+    if nid is None or not settings.MCP_PUSH_HISTORY:
+        results = [r.model_copy(update={"pending": False}) for r in results]
+    if nid is not None:
+        await _record(config, nid, results)
+    return _report(results, fallback=fallback and not config.problems, nid=nid)
+
+
+async def redeliver(config: Config, claim: Claim, progress: Progress | None = None) -> DeliveryReport:
+    """Send a stored notification again, to the channels it still owes, and record the outcome."""
+    targets = [config.channels[name] for name in claim.channels if name in config.channels]
+    results = await fan_out(config, targets, claim.note, progress)
+    gone = [name for name in claim.channels if name not in config.channels]
+    results += [
+        ChannelResult(name=n, ok=False, status="failed", error="no longer configured", elapsed_ms=0) for n in gone
+    ]
+    await _record(config, claim.id, results)
+    return _report(results, fallback=False, nid=claim.id)
+
+
+async def fan_out(
+    config: Config, targets: Sequence[Channel], note: Notification, progress: Progress | None = None
+) -> list[ChannelResult]:
+    """Send to every target at once; each stops itself at the deadline, and this waits no longer."""
+    if not targets:
+        return []
     budget = config.settings.MCP_PUSH_DEADLINE
     started = time.perf_counter()
     deadline = time.monotonic() + budget
-    tasks = {asyncio.ensure_future(channel.send(note, deadline)): channel for channel in targets}
-    # Channels stop themselves at the deadline with a specific error; this is only the backstop.
-    done, pending = await asyncio.wait(tasks, timeout=budget + 0.5)
+    done_count = 0
+
+    async def one(channel: Channel) -> ChannelResult:
+        nonlocal done_count
+        result = await channel.send(note, deadline)
+        done_count += 1
+        if progress is not None:
+            try:
+                await progress(done_count, len(targets), result)
+            except Exception as exc:  # noqa: BLE001 - a progress report must never cost a delivery
+                log.debug("progress report failed: %s", exc)
+        return result
+
+    tasks = {asyncio.ensure_future(one(channel)): channel for channel in targets}
+    done, pending = await asyncio.wait(tasks, timeout=budget + 0.5)  # backstop only
     for task in pending:
         task.cancel()
     elapsed = round((time.perf_counter() - started) * 1000)
@@ -82,20 +156,28 @@ async def dispatch(config: Config, note: Notification, channels: Sequence[str] |
             results.append(task.result())
         else:
             error = f"overall deadline of {budget:g} s passed"
-            results.append(ChannelResult(name=channel.name, ok=False, status="failed", error=error, elapsed_ms=elapsed))
-    if not channels:
-        results += [
-            ChannelResult(name=n, ok=False, status="failed", error=f"misconfigured: {p}", elapsed_ms=0)
-            for n, p in config.problems.items()
-        ]
-    return _report(results, fallback=fallback and not config.problems, inbox_path=str(config.inbox_path))
+            results.append(
+                ChannelResult(
+                    name=channel.name, ok=False, status="failed", error=error, pending=True, elapsed_ms=elapsed
+                )
+            )
+    return results
 
 
-def _report(results: list[ChannelResult], *, fallback: bool, inbox_path: str) -> DeliveryReport:
+async def _record(config: Config, nid: int, results: list[ChannelResult]) -> None:
+    try:
+        await asyncio.to_thread(config.store.record, nid, results, backoff=config.settings.MCP_PUSH_PENDING_BACKOFF)
+        if nid % PRUNE_EVERY == 0:
+            await asyncio.to_thread(config.store.prune)
+    except Exception as exc:  # noqa: BLE001 - the pushes happened; only their record is lost
+        log.warning("could not record delivery results: %s", exc)
+
+
+def _report(results: list[ChannelResult], *, fallback: bool, nid: int | None) -> DeliveryReport:
     ok = [r.name for r in results if r.ok]
     failed = [r for r in results if not r.ok]
     if fallback and ok:
-        return DeliveryReport(status="no_channels", summary=SETUP_HINT.format(path=inbox_path), results=results)
+        return DeliveryReport(status="no_channels", summary=SETUP_HINT, results=results, id=nid)
     if not failed:
         status, summary = "delivered", f"Delivered to {len(ok)} of {len(results)} channel(s): {', '.join(ok)}."
     else:
@@ -104,7 +186,10 @@ def _report(results: list[ChannelResult], *, fallback: bool, inbox_path: str) ->
             status, summary = "partial", f"Delivered to {len(ok)} of {len(results)} channel(s); failed: {reasons}."
         else:
             status, summary = "failed", f"Not delivered; every channel failed: {reasons}."
-    return DeliveryReport(status=status, summary=redact.redact(summary), results=results)
+        later = [r.name for r in failed if r.pending]
+        if later:
+            summary += f" Pending, will be re-sent: {', '.join(later)}."
+    return DeliveryReport(status=status, summary=redact.redact(summary), results=results, id=nid)
 
 
 async def _with_hitokoto(note: Notification, timeout: float) -> Notification:

@@ -152,6 +152,9 @@ class ChannelResult(BaseModel):
     error: str | None = Field(default=None, description="Why it failed, with secrets masked.")
     http_status: int | None = Field(default=None, description="Last HTTP status the service answered, if any.")
     attempts: int = Field(default=1, description="How many times delivery was tried.")
+    pending: bool = Field(
+        False, description="Failed for a passing reason; it will be re-sent later (mcp-push retry, or the server)."
+    )
     elapsed_ms: int = Field(description="Wall time spent on this channel.")
 
 
@@ -164,6 +167,7 @@ class DeliveryReport(BaseModel):
         )
     )
     summary: str = Field(description="One line for humans and agents.")
+    id: int | None = Field(None, description="The notification's id in the local history (for `mcp-push retry --id`).")
     results: list[ChannelResult] = Field(default_factory=list)
 
     @property

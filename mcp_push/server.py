@@ -7,22 +7,31 @@ is always accepted on call and `MCP_PUSH_TOOL_NAMES` chooses which one is listed
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import re
 import sys
+import typing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from io import TextIOWrapper
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp import types
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
 from mcp.types import CallToolResult, LoggingLevel, TextContent, ToolAnnotations
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from mcp_push import __version__, http
 from mcp_push.config import Config
-from mcp_push.dispatch import UsageError, dispatch
+from mcp_push.dispatch import UsageError, dispatch, redeliver
 from mcp_push.models import (
     ChannelNames,
     Content,
@@ -98,7 +107,7 @@ def error_result(message: str) -> CallToolResult:
 
 class PushServer(FastMCP):
     def __init__(self, config: Config) -> None:
-        super().__init__("mcp-push", instructions=INSTRUCTIONS, log_level="WARNING")
+        super().__init__("mcp-push", instructions=INSTRUCTIONS, log_level="WARNING", lifespan=self._lifespan)
         self._mcp_server.version = __version__
         self.config = config
         self.client_level = logging.WARNING
@@ -107,8 +116,59 @@ class PushServer(FastMCP):
         self.add_tool(self.send, NAMES["send"][listed], description=SEND_DOC, annotations=ANNOTATIONS)
         self.add_tool(self.event, NAMES["event"][listed], description=EVENT_DOC, annotations=ANNOTATIONS)
         self._mcp_server.set_logging_level()(self.set_client_level)
+        self.resource(
+            "mcp-push://channels",
+            name="channels",
+            mime_type="application/json",
+            description=(
+                "Every channel: configured or not, its variables (secrets masked) and any configuration problem."
+            ),
+        )(self.channels_resource)
+        self.resource(
+            "mcp-push://history",
+            name="history",
+            mime_type="application/json",
+            description=("The 20 latest notifications with each channel's outcome and what is pending re-delivery."),
+        )(self.history_resource)
         for handler in logging.getLogger().handlers:  # the SDK's own stderr handler
             handler.addFilter(RedactingFilter())
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastMCP) -> AsyncIterator[dict]:
+        worker = asyncio.create_task(self._redeliver_pending())
+        try:
+            yield {}
+        finally:
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
+
+    async def _redeliver_pending(self) -> None:
+        """Re-send what failed for a passing reason, so a notification sent offline arrives once the
+        network is back. Runs for the life of the server; each pass claims only what is due."""
+        settings = self.config.settings
+        if not settings.MCP_PUSH_HISTORY or not self.config.channels:
+            return
+        while True:
+            await asyncio.sleep(min(settings.MCP_PUSH_PENDING_BACKOFF, 30))
+            try:
+                claims = await asyncio.to_thread(
+                    self.config.store.claim, horizon_s=settings.MCP_PUSH_PENDING_HOURS * 3600
+                )
+                for claim in claims:
+                    report = await redeliver(self.config, claim)
+                    log.info("re-sent #%s: %s", claim.id, report.summary)
+            except Exception as exc:  # noqa: BLE001 - keep trying on the next pass
+                log.warning("re-delivery pass failed: %s", redact(str(exc)))
+
+    async def channels_resource(self) -> str:
+        from mcp_push.catalog import describe
+
+        return json.dumps(describe(self.config), ensure_ascii=False, indent=2)
+
+    async def history_resource(self) -> str:
+        entries = await asyncio.to_thread(self.config.store.history, limit=20)
+        return redact(json.dumps(entries, ensure_ascii=False, indent=2))
 
     async def set_client_level(self, level: LoggingLevel) -> None:
         self.client_level = LEVELS[level]
@@ -147,7 +207,7 @@ class PushServer(FastMCP):
 
     async def _deliver(self, note: Notification, channels: list[str] | None, ctx: Context) -> CallToolResult:
         try:
-            report = await dispatch(self.config, note, channels)
+            report = await dispatch(self.config, note, channels, source="mcp", progress=self._progress(ctx))
         except UsageError as exc:
             raise Refused(str(exc)) from None
         for r in report.results:
@@ -156,6 +216,16 @@ class PushServer(FastMCP):
             await self._client_log(ctx, level, text)
         return tool_result(report)
 
+    @staticmethod
+    def _progress(ctx: Context):
+        """One progress step per finished channel, sent only if the client asked (a progressToken)."""
+
+        async def report(done: int, total: int, result) -> None:
+            state = "delivered" if result.ok else f"failed: {result.error}"
+            await ctx.report_progress(done, total, message=redact(f"{result.name} {state}"))
+
+        return report
+
     async def _client_log(self, ctx: Context, level: LoggingLevel, text: str) -> None:
         """Send a log notification if the client's `logging/setLevel` lets this level through."""
         if LEVELS[level] >= self.client_level:
@@ -163,13 +233,223 @@ class PushServer(FastMCP):
 
     async def run_stdio_async(self) -> None:
         # Keep the real stdout for JSON-RPC alone; any stray print() anywhere lands on stderr instead.
-        out = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
+        out = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace"))
         sys.stdout = sys.stderr
+        # The session answers initialize itself; every other method needs a handler here.
+        handled = {m for m, kind in REQUESTS.items() if kind in self._mcp_server.request_handlers} | {"initialize"}
         try:
-            async with stdio_server(stdout=out) as (read_stream, write_stream):
+            async with stdio_transport(sys.stdin.buffer, out, Gate(handled)) as (read_stream, write_stream):
                 await self._mcp_server.run(read_stream, write_stream, self._mcp_server.create_initialization_options())
         finally:
             await http.aclose()
+
+
+# The stdio transport. The SDK's own reader hands anything it cannot parse to the session as an exception,
+# which answers nothing (a client waiting on that id hangs) and logs the whole input with pydantic's text;
+# it answers an unknown method with -32602, and one lone surrogate in a reply kills its writer. This one
+# answers every bad request itself with a specific JSON-RPC error and lets only valid messages through.
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # one line of JSON; the tools' own limits are far below this
+MAX_DEPTH = 100  # nesting of arrays and objects, envelope included
+ERROR_NAMES = {types.PARSE_ERROR: "Parse error", types.INVALID_REQUEST: "Invalid Request"}
+ERROR_NAMES |= {types.METHOD_NOT_FOUND: "Method not found", types.INVALID_PARAMS: "Invalid params"}
+
+
+def _methods(union: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    kinds = typing.get_args(union.model_fields["root"].annotation)
+    return {typing.get_args(kind.model_fields["method"].annotation)[0]: kind for kind in kinds}
+
+
+REQUESTS = _methods(types.ClientRequest)
+JSON_KINDS = {type(None): "null", bool: "a boolean", str: "a string"}
+NOTIFICATIONS = _methods(types.ClientNotification)
+
+
+class Rejected(Exception):
+    """A message that does not reach the session: answered with `reply`, or (notifications, responses) dropped."""
+
+    def __init__(self, reply: dict[str, Any] | None, why: str = "") -> None:
+        super().__init__(why or (reply or {}).get("error", {}).get("message", ""))
+        self.reply = reply
+
+
+def _brief(value: object, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _depth(value: object) -> int:
+    """How deeply arrays and objects nest, counted without recursion; stops early past MAX_DEPTH."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class Gate:
+    """Checks each incoming line; tracks the lifecycle and the requests the server itself sent."""
+
+    def __init__(self, handled: set[str]) -> None:
+        self.handled = handled
+        self.initialized = False
+        self.awaiting: set[str] = set()  # ids of requests sent to the client, so a response can be matched
+
+    def sent(self, item: SessionMessage | dict[str, Any]) -> None:
+        if isinstance(item, SessionMessage) and isinstance(item.message.root, types.JSONRPCRequest):
+            self.awaiting.add(str(item.message.root.id))
+
+    def admit(self, line: bytes | None) -> types.JSONRPCMessage:
+        """The message to pass on, or `Rejected` with the error reply (if the sender may get one)."""
+        if line is None:
+            limit = MAX_MESSAGE_BYTES // (1024 * 1024)
+            raise Rejected(self.error(None, types.INVALID_REQUEST, f"the message is larger than {limit} MiB"))
+        text = line.decode("utf-8", errors="replace").strip(" \t\r\n")
+        if not text:
+            raise Rejected(None, "blank line")
+        try:
+            data = json.loads(text, parse_constant=_no_constant)
+        except RecursionError:
+            raise Rejected(self.error(None, types.PARSE_ERROR, f"nested deeper than {MAX_DEPTH} levels")) from None
+        except ValueError as exc:  # JSONDecodeError, NaN, an integer of more than 4,300 digits
+            raise Rejected(self.error(None, types.PARSE_ERROR, str(exc))) from None
+        if isinstance(data, list):
+            raise Rejected(self.error(None, types.INVALID_REQUEST, "batches are not supported; send one per line"))
+        if not isinstance(data, dict):
+            kind = JSON_KINDS.get(type(data), "a number")
+            raise Rejected(self.error(None, types.INVALID_REQUEST, f"expected a JSON object, got {kind}"))
+        return self._check(data)
+
+    def _check(self, data: dict[str, Any]) -> types.JSONRPCMessage:
+        raw_id = data.get("id")
+        valid_id = isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool))
+        reply_id = raw_id if valid_id else None
+        method = data.get("method")
+        notification = "method" in data and "id" not in data
+        response = "method" not in data and ("result" in data or "error" in data)
+
+        def refuse(code: int, message: str) -> Rejected:
+            if notification or response:  # JSON-RPC never answers these
+                return Rejected(None, message)
+            return Rejected(self.error(reply_id, code, message))
+
+        if data.get("jsonrpc") != "2.0":
+            raise refuse(types.INVALID_REQUEST, 'jsonrpc must be "2.0"')
+        if "id" in data and not valid_id:
+            raise refuse(types.INVALID_REQUEST, "id must be a string or an integer")
+        if "method" not in data and not response:
+            raise refuse(types.INVALID_REQUEST, "method is missing")
+        if "method" in data and not isinstance(method, str):
+            raise refuse(types.INVALID_REQUEST, "method must be a string")
+        if data.get("params") is not None and not isinstance(data["params"], dict):
+            raise refuse(types.INVALID_PARAMS, "params must be an object")
+        if _depth(data) > MAX_DEPTH:
+            raise refuse(types.INVALID_REQUEST, f"the message is nested deeper than {MAX_DEPTH} levels")
+
+        if response:
+            if str(raw_id) not in self.awaiting:
+                raise Rejected(None, f"response to unknown request id {_brief(raw_id)}")
+            self.awaiting.discard(str(raw_id))
+        elif notification:
+            kind = NOTIFICATIONS.get(method)
+            if kind is None:
+                raise Rejected(None, f"unknown notification {_brief(method)}")
+            try:
+                kind.model_validate({"method": method, "params": data.get("params")})
+            except ValidationError as exc:
+                raise Rejected(None, f"invalid {method}: {explain(exc)}") from None
+            if method == "notifications/initialized":
+                self.initialized = True
+            elif not self.initialized:
+                raise Rejected(None, f"{method} before initialization")
+        else:
+            kind = REQUESTS.get(method) if method in self.handled else None
+            if kind is None:
+                raise refuse(types.METHOD_NOT_FOUND, _brief(method))
+            params = {"params": data["params"]} if data.get("params") is not None else {}
+            try:
+                kind.model_validate({"method": method, **params})
+            except ValidationError as exc:
+                # pydantic names the params class ("or instance of CallToolRequestParams"); the client needs the rule.
+                problem = re.sub(r" or instance of \w+", "", explain(exc))
+                raise refuse(types.INVALID_PARAMS, f"{method}: {problem}") from None
+            if method == "initialize":
+                self.initialized = True
+            elif method != "ping" and not self.initialized:
+                raise refuse(types.INVALID_REQUEST, f"{method} before initialize; send initialize first")
+        try:
+            return types.JSONRPCMessage.model_validate(data)
+        except ValidationError as exc:  # pragma: no cover - the checks above cover the envelope
+            raise refuse(types.INVALID_REQUEST, explain(exc)) from None
+
+    @staticmethod
+    def error(reply_id: str | int | None, code: int, message: str) -> dict[str, Any]:
+        text = f"{ERROR_NAMES[code]}: {message}"
+        return {"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": text}}
+
+
+Streams = tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_line(item: SessionMessage | dict[str, Any]) -> str:
+    """One line of JSON for stdout; text the client sent back with a lone surrogate gets U+FFFD there."""
+    if isinstance(item, SessionMessage):
+        try:
+            return item.message.model_dump_json(by_alias=True, exclude_none=True) + "\n"
+        except PydanticSerializationError:  # lone surrogates cannot be encoded as UTF-8
+            item = item.message.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return LONE_SURROGATE.sub("\ufffd", json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + "\n"
+
+
+async def read_lines(stdin: IO[bytes]) -> AsyncIterator[bytes | None]:
+    """Lines as bytes until EOF; None for a line over MAX_MESSAGE_BYTES, which is skipped without keeping it."""
+    while line := await anyio.to_thread.run_sync(stdin.readline, MAX_MESSAGE_BYTES + 1):
+        if len(line) > MAX_MESSAGE_BYTES and not line.endswith(b"\n"):
+            while (rest := await anyio.to_thread.run_sync(stdin.readline, 1024 * 1024)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+@asynccontextmanager
+async def stdio_transport(stdin: IO[bytes], stdout: anyio.AsyncFile[str], gate: Gate) -> AsyncIterator[Streams]:
+    to_session, from_client = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    to_client, from_server = anyio.create_memory_object_stream[SessionMessage | dict[str, Any]](0)
+    replies = to_client.clone()
+
+    async def read() -> None:
+        async with to_session, replies:
+            async for line in read_lines(stdin):
+                try:
+                    message = gate.admit(line)
+                except Rejected as exc:
+                    log.debug("stdin: %s", _brief(str(exc), 200))
+                    if exc.reply is not None:
+                        await replies.send(exc.reply)
+                    continue
+                await to_session.send(SessionMessage(message))
+
+    async def write() -> None:
+        async with from_server:
+            async for item in from_server:
+                gate.sent(item)
+                await stdout.write(json_line(item))
+                await stdout.flush()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        tg.start_soon(write)
+        yield from_client, to_client  # type: ignore[misc]
 
 
 def serve(config: Config) -> None:

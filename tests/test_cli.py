@@ -146,5 +146,5 @@ def test_console_script_and_module_entry(tmp_path):
     )
     assert proc.returncode == EXIT_OK
     assert "saved only to the local inbox" in proc.stderr
-    assert os.path.exists(tmp_path / "state" / "inbox.jsonl")
-    assert oct(os.stat(tmp_path / "state" / "inbox.jsonl").st_mode & 0o777) == "0o600"
+    assert os.path.exists(tmp_path / "state" / "history.db")
+    assert oct(os.stat(tmp_path / "state" / "history.db").st_mode & 0o777) == "0o600"

@@ -105,7 +105,8 @@ async def test_inbox_when_nothing_configured(make_config, tmp_path):
     assert report.status == "no_channels" and report.delivered
     assert [r.name for r in report.results] == ["inbox"]
     assert "No push channel is configured" in report.summary
-    assert (tmp_path / "state" / "inbox.jsonl").read_text(encoding="utf-8").count("Deploy finished") == 1
+    (entry,) = make_config().store.history(channel="inbox")
+    assert (entry["title"], entry["content"]) == ("Deploy finished", "All good")
 
 
 async def test_hitokoto_is_appended_when_enabled(production, make_config):

@@ -27,7 +27,7 @@ async def test_tools_listed_with_schemas_and_annotations(make_config):
     assert send.inputSchema["required"] == ["title", "content"]
     assert send.inputSchema["properties"]["title"]["maxLength"] == 256
     assert "finished" in send.description and "start" in send.description
-    assert set(send.outputSchema["properties"]) == {"status", "summary", "results"}
+    assert set(send.outputSchema["properties"]) == {"status", "summary", "results", "id"}
     for tool in tools.values():
         a = tool.annotations
         assert (a.readOnlyHint, a.destructiveHint, a.idempotentHint, a.openWorldHint) == (False, False, False, True)

@@ -1,0 +1,318 @@
+"""The durable record: every notification, every channel's outcome, and what is still owed.
+
+SQLite in WAL mode with a busy timeout, so a running server, CLI sends and hooks can write at once.
+Writes are short `BEGIN IMMEDIATE` transactions on a connection opened per operation; callers run them
+in a worker thread. A failed delivery that may succeed later stays *pending* for that channel; a claim
+with a lease makes sure one re-send happens at a time, whoever (CLI `retry`, the server) runs it.
+Text passes through `redact` on the way in, so no secret can reach the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcp_push.models import ChannelResult, Notification
+from mcp_push.redact import redact
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    run_id TEXT,
+    event TEXT
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    http_status INTEGER,
+    tries INTEGER NOT NULL,
+    elapsed_ms INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    rounds INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    claimed_until REAL,
+    PRIMARY KEY (notification_id, channel)
+);
+CREATE INDEX IF NOT EXISTS attempts_by_notification ON attempts(notification_id);
+CREATE INDEX IF NOT EXISTS attempts_by_time ON attempts(created);
+CREATE INDEX IF NOT EXISTS notifications_by_run ON notifications(run_id);
+"""
+INBOX = "inbox"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Deliveries owed for one notification, leased to the caller for a while."""
+
+    id: int
+    note: Notification
+    channels: list[str]
+
+
+class Store:
+    def __init__(self, path: Path, *, max_days: float = 30, max_rows: int = 10_000, busy_ms: int = 10_000) -> None:
+        self.path = path
+        self.max_days = max_days
+        self.max_rows = max_rows
+        self.busy_ms = busy_ms
+        self._ready = False
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self._create()
+        db = sqlite3.connect(self.path, timeout=self.busy_ms / 1000, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if write:
+                db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no deadlock on upgrade
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            else:
+                yield db
+        finally:
+            db.close()
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create the file private before SQLite opens it; SQLite keeps its -wal/-shm at the same mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        db = sqlite3.connect(self.path, timeout=self.busy_ms / 1000, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        finally:
+            db.close()
+        self._ready = True
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def add(self, note: Notification, source: str) -> int:
+        with self._db(write=True) as db:
+            cursor = db.execute(
+                "INSERT INTO notifications (created, source, title, content, run_id, event) VALUES (?,?,?,?,?,?)",
+                (time.time(), source, redact(note.title), redact(note.content), note.run_id, note.event),
+            )
+            return int(cursor.lastrowid)
+
+    def record(self, nid: int, results: Iterable[ChannelResult], *, backoff: float) -> None:
+        """Store each outcome; a pending result (re)schedules its channel, any other clears it."""
+        now = time.time()
+        with self._db(write=True) as db:
+            for r in results:
+                db.execute(
+                    "INSERT INTO attempts (notification_id, channel, ok, status, error, http_status, tries,"
+                    " elapsed_ms, created) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (nid, r.name, r.ok, r.status, redact(r.error or ""), r.http_status, r.attempts, r.elapsed_ms, now),
+                )
+                if r.pending:
+                    db.execute(
+                        "INSERT INTO pending (notification_id, channel, rounds, next_at) VALUES (?,?,0,?)"
+                        " ON CONFLICT(notification_id, channel) DO UPDATE SET rounds = rounds + 1,"
+                        " claimed_until = NULL, next_at = ? + min(? * (1 << rounds), 3600)",
+                        (nid, r.name, now + backoff, now, backoff * 2),
+                    )
+                else:
+                    db.execute("DELETE FROM pending WHERE notification_id = ? AND channel = ?", (nid, r.name))
+
+    def claim(
+        self,
+        *,
+        horizon_s: float,
+        nid: int | None = None,
+        due_only: bool = True,
+        failed_too: bool = False,
+        lease_s: float = 120,
+    ) -> list[Claim]:
+        """Lease what is owed: pending deliveries (due ones, or all), optionally every failed channel too.
+        Pending entries older than the horizon are dropped: that notification is given up on."""
+        now = time.time()
+        with self._db(write=True) as db:
+            db.execute(
+                "DELETE FROM pending WHERE notification_id IN (SELECT id FROM notifications WHERE created < ?)",
+                (now - horizon_s,),
+            )
+            if failed_too:  # channels whose latest attempt failed, pending or not (after fixing a token, say)
+                db.execute(
+                    "INSERT OR IGNORE INTO pending (notification_id, channel, next_at)"
+                    " SELECT a.notification_id, a.channel, ? FROM attempts a JOIN notifications n"
+                    " ON n.id = a.notification_id WHERE n.created >= ? AND a.channel != ? AND (? IS NULL OR n.id = ?)"
+                    " AND a.id = (SELECT max(id) FROM attempts b WHERE b.notification_id = a.notification_id"
+                    " AND b.channel = a.channel) AND a.ok = 0",
+                    (now, now - horizon_s, INBOX, nid, nid),
+                )
+            rows = db.execute(
+                "SELECT p.notification_id, p.channel, n.title, n.content, n.run_id, n.event FROM pending p"
+                " JOIN notifications n ON n.id = p.notification_id"
+                " WHERE (claimed_until IS NULL OR claimed_until < ?) AND (? = 0 OR next_at <= ?)"
+                " AND (? IS NULL OR p.notification_id = ?) ORDER BY p.notification_id",
+                (now, due_only, now, nid, nid),
+            ).fetchall()
+            db.executemany(
+                "UPDATE pending SET claimed_until = ? WHERE notification_id = ? AND channel = ?",
+                [(now + lease_s, row["notification_id"], row["channel"]) for row in rows],
+            )
+        claims: dict[int, Claim] = {}
+        for row in rows:
+            if row["notification_id"] not in claims:
+                note = Notification.model_construct(
+                    title=row["title"], content=row["content"], run_id=row["run_id"], event=row["event"]
+                )
+                claims[row["notification_id"]] = Claim(row["notification_id"], note, [])
+            claims[row["notification_id"]].channels.append(row["channel"])
+        return list(claims.values())
+
+    def release(self, claims: Iterable[Claim]) -> None:
+        """Give back leases that were not used (e.g. a channel no longer configured)."""
+        with self._db(write=True) as db:
+            db.executemany(
+                "UPDATE pending SET claimed_until = NULL WHERE notification_id = ? AND channel = ?",
+                [(c.id, channel) for c in claims for channel in c.channels],
+            )
+
+    def drop_pending(self, nid: int, channel: str) -> None:
+        with self._db(write=True) as db:
+            db.execute("DELETE FROM pending WHERE notification_id = ? AND channel = ?", (nid, channel))
+
+    def prune(self) -> int:
+        """Bound the file by age and by count; returns how many notifications were removed."""
+        with self._db(write=True) as db:
+            cutoff = time.time() - self.max_days * 86400
+            removed = db.execute("DELETE FROM notifications WHERE created < ?", (cutoff,)).rowcount
+            removed += db.execute(
+                "DELETE FROM notifications WHERE id <="
+                " (SELECT id FROM notifications ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (self.max_rows,),
+            ).rowcount
+            return removed
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def history(
+        self, *, limit: int = 20, failed: bool = False, run_id: str | None = None, channel: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first; each notification with its attempts (oldest first) and its pending channels."""
+        where, args = ["1=1"], []
+        if run_id:
+            where.append("n.run_id = ?")
+            args.append(run_id)
+        if channel:
+            where.append("EXISTS (SELECT 1 FROM attempts a WHERE a.notification_id = n.id AND a.channel = ?)")
+            args.append(channel)
+        if failed:
+            where.append(
+                "EXISTS (SELECT 1 FROM attempts a WHERE a.notification_id = n.id AND a.ok = 0 AND a.id ="
+                " (SELECT max(id) FROM attempts b WHERE b.notification_id = a.notification_id"
+                " AND b.channel = a.channel))"
+            )
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT * FROM notifications n WHERE {' AND '.join(where)} ORDER BY n.id DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+            ids = [row["id"] for row in rows]
+            marks = ",".join("?" * len(ids))
+            attempts = db.execute(
+                f"SELECT * FROM attempts WHERE notification_id IN ({marks}) ORDER BY id", ids
+            ).fetchall()
+            pending = db.execute(
+                f"SELECT notification_id, channel FROM pending WHERE notification_id IN ({marks})", ids
+            ).fetchall()
+        out = []
+        for row in rows:
+            out.append(
+                {
+                    "id": row["id"],
+                    "time": _iso(row["created"]),
+                    "source": row["source"],
+                    "title": row["title"],
+                    "content": row["content"],
+                    "run_id": row["run_id"],
+                    "event": row["event"],
+                    "attempts": [
+                        {
+                            "channel": a["channel"],
+                            "ok": bool(a["ok"]),
+                            "status": a["status"],
+                            "error": a["error"] or None,
+                            "http_status": a["http_status"],
+                            "tries": a["tries"],
+                            "elapsed_ms": a["elapsed_ms"],
+                            "time": _iso(a["created"]),
+                        }
+                        for a in attempts
+                        if a["notification_id"] == row["id"]
+                    ],
+                    "pending": sorted(p["channel"] for p in pending if p["notification_id"] == row["id"]),
+                }
+            )
+        return out
+
+    def stats(self, *, since_s: float) -> list[dict[str, Any]]:
+        """Per channel over the window: attempts sent, failed, success rate, p50/p95 latency."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT channel, ok, elapsed_ms FROM attempts WHERE created >= ? AND channel != ? ORDER BY channel",
+                (time.time() - since_s, INBOX),
+            ).fetchall()
+        by_channel: dict[str, list[sqlite3.Row]] = {}
+        for row in rows:
+            by_channel.setdefault(row["channel"], []).append(row)
+        out = []
+        for name, items in by_channel.items():
+            latencies = sorted(r["elapsed_ms"] for r in items)
+            failed = sum(1 for r in items if not r["ok"])
+            out.append(
+                {
+                    "channel": name,
+                    "sent": len(items),
+                    "failed": failed,
+                    "success_rate": round((len(items) - failed) / len(items), 4),
+                    "p50_ms": round(statistics.median(latencies)),
+                    "p95_ms": latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))],
+                }
+            )
+        return out
+
+    def counts(self) -> dict[str, int]:
+        with self._db() as db:
+            return {
+                table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("notifications", "attempts", "pending")
+            }
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
