@@ -86,13 +86,13 @@ class _Server(ThreadingHTTPServer):
 class Recorder:
     """Records requests; answers with the reply set for the path (or the default), in order if a list."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self.times: list[float] = []  # monotonic arrival time of each request
         self._default: Reply | Callable[[Recorded], Reply] = reply(200, {"ok": True})
         self._routes: dict[str, list[Reply] | Reply | Callable[[Recorded], Reply]] = {}
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
+        self._server = _Server(("127.0.0.1", port), _make_handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
 
