@@ -32,6 +32,24 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 
 @pytest.fixture
+def process_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """For in-process `cli.main()` calls, which read os.environ: no channel configured, no developer's
+    tokens, state under tmp_path, empty stdin."""
+    import io
+    import sys
+
+    from channels import REGISTRY, load
+    from mcp_push.config import Settings
+
+    names = {var for name in REGISTRY for var in load(name).Settings.model_fields} | set(Settings.model_fields)
+    for name in names | {"MCP_PUSH_CONFIG"}:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("MCP_PUSH_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+
+@pytest.fixture
 def recorder() -> Iterator[Recorder]:
     server = Recorder()
     yield server

@@ -10,24 +10,15 @@ import sys
 
 import pytest
 
-from channels import REGISTRY, load
+from channels import REGISTRY
 from mcp_push.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
-from mcp_push.config import Settings
 from tests.recorder import reply
 from tests.test_stdio import clean_env
 
 SECRET = "cli-secret-topic-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def cli_env(monkeypatch, tmp_path):
-    """A process environment with no channel configured and state kept under tmp_path."""
-    names = {var for name in REGISTRY for var in load(name).Settings.model_fields} | set(Settings.model_fields)
-    for name in names | {"MCP_PUSH_CONFIG"}:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("MCP_PUSH_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+pytestmark = pytest.mark.usefixtures("process_env")
 
 
 def test_send_without_channels_goes_to_inbox(capsys):

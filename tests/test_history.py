@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.memory import create_connected_server_and_client_session as connect
@@ -18,8 +19,9 @@ from mcp_push.dispatch import dispatch
 from mcp_push.models import Notification
 from mcp_push.server import PushServer
 from tests.recorder import Recorder, reply
-from tests.test_cli import cli_env  # noqa: F401 - a clean process environment for main()
 from tests.test_stdio import clean_env
+
+pytestmark = pytest.mark.usefixtures("process_env")
 
 NOTE = Notification(title="Backup finished", content="3.2 GB in 4 min")
 

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from channels import REGISTRY, load
 from mcp_push.cli import main
-from mcp_push.config import Settings
 from tests.recorder import reply
 from tests.test_stdio import clean_env
 
@@ -28,15 +26,7 @@ SESSION = "3f9a2c71-8d4e-4b6a-9f1e-2a7c5d0e8b41"
 HOOK_OUTPUT = {"continue": True, "suppressOutput": True}
 
 
-@pytest.fixture(autouse=True)
-def hook_env(monkeypatch, tmp_path):
-    """No channel configured, state under tmp_path, empty stdin (as tests/test_cli.py's cli_env)."""
-    names = {var for name in REGISTRY for var in load(name).Settings.model_fields} | set(Settings.model_fields)
-    for name in names | {"MCP_PUSH_CONFIG"}:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("MCP_PUSH_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+pytestmark = pytest.mark.usefixtures("process_env")
 
 
 @pytest.fixture
