@@ -176,18 +176,22 @@ class PushServer(FastMCP):
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         name = self.aliases.get(name, name)
         tool = self._tool_manager.get_tool(name)
-        if tool is not None:
-            # Validate here so the agent gets `field: rule` lines instead of pydantic's internal class names.
-            try:
-                tool.fn_metadata.arg_model.model_validate(tool.fn_metadata.pre_parse_json(arguments or {}))
-            except ValidationError as exc:
-                return error_result(f"Invalid arguments for {name}: {explain(exc)}")
+        if tool is None:  # quoted and cut short: the name is whatever the client sent, megabytes included
+            listed = " and ".join(t.name for t in self._tool_manager.list_tools())
+            return error_result(f"Unknown tool: {_brief(name)!r}; this server has {listed}")
+        # Validate here so the agent gets `field: rule` lines instead of pydantic's internal class names.
+        try:
+            tool.fn_metadata.arg_model.model_validate(tool.fn_metadata.pre_parse_json(arguments or {}))
+        except ValidationError as exc:
+            return error_result(f"Invalid arguments for {name}: {explain(exc)}")
         try:
             return await super().call_tool(name, arguments)
         except ToolError as exc:
             if isinstance(exc.__cause__, Refused):
                 return error_result(str(exc.__cause__))
-            raise
+            # A bug, not bad input: the details go to stderr, the agent gets one line without internals.
+            log.error("%s failed", name, exc_info=exc.__cause__)
+            return error_result(f"{name} failed inside mcp-push; the details are in its log. Please report it.")
 
     async def send(self, title: Title, content: Content, ctx: Context, channels: ChannelNames = None) -> Report:
         return await self._deliver(Notification(title=title, content=content), channels, ctx)
@@ -244,13 +248,16 @@ class PushServer(FastMCP):
             await http.aclose()
 
 
-# The stdio transport. The SDK's own reader hands anything it cannot parse to the session as an exception,
-# which answers nothing (a client waiting on that id hangs) and logs the whole input with pydantic's text;
-# it answers an unknown method with -32602, and one lone surrogate in a reply kills its writer. This one
-# answers every bad request itself with a specific JSON-RPC error and lets only valid messages through.
+# The stdio transport. The SDK's own reader hands anything it cannot parse (bad JSON, params of the wrong
+# type, a batch) to the session as an exception, which answers nothing (a client waiting on that id hangs)
+# and logs the whole input with pydantic's text; it answers an unknown method or bad params with a bare
+# -32602 "Invalid request parameters". This one answers every bad request itself with a specific JSON-RPC
+# error (-32700, -32600, -32601, -32602), drops bad notifications and stray responses, and passes on only
+# messages the session can take. It reads bytes and decodes them leniently: invalid UTF-8 becomes U+FFFD.
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # one line of JSON; the tools' own limits are far below this
 MAX_DEPTH = 100  # nesting of arrays and objects, envelope included
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 ERROR_NAMES = {types.PARSE_ERROR: "Parse error", types.INVALID_REQUEST: "Invalid Request"}
 ERROR_NAMES |= {types.METHOD_NOT_FOUND: "Method not found", types.INVALID_PARAMS: "Invalid params"}
 
@@ -261,8 +268,8 @@ def _methods(union: type[BaseModel]) -> dict[str, type[BaseModel]]:
 
 
 REQUESTS = _methods(types.ClientRequest)
-JSON_KINDS = {type(None): "null", bool: "a boolean", str: "a string"}
 NOTIFICATIONS = _methods(types.ClientNotification)
+JSON_KINDS = {type(None): "null", bool: "a boolean", str: "a string"}
 
 
 class Rejected(Exception):
@@ -278,17 +285,22 @@ def _brief(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _depth(value: object) -> int:
-    """How deeply arrays and objects nest, counted without recursion; stops early past MAX_DEPTH."""
-    deepest, stack = 0, [(value, 1)]
+def _shape_problem(value: object) -> str | None:
+    """What the session could not take: nesting past MAX_DEPTH (walked without recursion), or an object key
+    with a lone surrogate (the SDK cannot serialize one, and answers only a bare "Invalid request parameters")."""
+    stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level > MAX_DEPTH:
-                break
-            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+        if isinstance(item, dict | list) and level > MAX_DEPTH:
+            return f"the message is nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            for key in item:
+                if LONE_SURROGATE.search(key):
+                    return f"the object key {key!r} contains an unpaired surrogate (invalid Unicode)"
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return None
 
 
 def _no_constant(name: str) -> float:
@@ -351,8 +363,8 @@ class Gate:
             raise refuse(types.INVALID_REQUEST, "method must be a string")
         if data.get("params") is not None and not isinstance(data["params"], dict):
             raise refuse(types.INVALID_PARAMS, "params must be an object")
-        if _depth(data) > MAX_DEPTH:
-            raise refuse(types.INVALID_REQUEST, f"the message is nested deeper than {MAX_DEPTH} levels")
+        if problem := _shape_problem(data):
+            raise refuse(types.INVALID_REQUEST, _brief(problem, 200))
 
         if response:
             if str(raw_id) not in self.awaiting:
@@ -397,7 +409,6 @@ class Gate:
 
 
 Streams = tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_line(item: SessionMessage | dict[str, Any]) -> str:
