@@ -7,6 +7,7 @@ agent sees the same limits in `inputSchema` that the server enforces.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -54,9 +55,24 @@ def _printable_run_id(value: str) -> str:
     return value
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every key and string value inside a JSON-like structure."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
 def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
+    for text in _strings(value):  # data is rendered into the message, so it obeys the same text rules
+        _clean_text(text)
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
     if size > DATA_MAX_BYTES:
         raise ValueError(f"is {size:,} bytes as JSON; the limit is 16 KiB ({DATA_MAX_BYTES:,} bytes)")

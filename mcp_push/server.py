@@ -132,6 +132,11 @@ class PushServer(FastMCP):
         )(self.history_resource)
         for handler in logging.getLogger().handlers:  # the SDK's own stderr handler
             handler.addFilter(RedactingFilter())
+        # The SDK warns on every call to a name it did not list; notify_send/notify_event are such calls
+        # by design (see NAMES), so that warning is noise, once per call.
+        logging.getLogger("mcp.server.lowlevel.server").addFilter(
+            lambda record: "not listed, no validation" not in record.getMessage()
+        )
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastMCP) -> AsyncIterator[dict]:

@@ -119,6 +119,12 @@ async def test_underscore_listing_mode(make_config):
         ),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "data": {"k": "v" * 17000}}, "data: is 17,"),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "data": [1]}, "data: Input should be a valid"),
+        (
+            "notify.event",
+            {"run_id": "r", "event": "end", "message": "m", "data": {"k": "a\udfffb"}},
+            "data: contains an",
+        ),
+        ("notify.send", {"title": "t", "content": "bell\x07"}, "content: contains the control character U+0007"),
         ("notify.event", {"run_id": "r", "event": "end", "message": "m", "timestamp": "yesterday"}, "timestamp:"),
         ("notify.send", {"title": "t", "content": "c", "channels": ["pager"]}, "unknown channel 'pager'"),
         ("notify.send", {"title": "t", "content": "c", "channels": ["telegram"]}, "'telegram' is not configured"),
