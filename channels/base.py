@@ -342,7 +342,8 @@ def describe(exc: BaseException, timeout: float) -> str:
 
 
 def snippet(response: httpx.Response, limit: int = 200) -> str:
-    text = " ".join(response.text.split())
+    # Masked before it is cut: a secret straddling the cut would otherwise leave its prefix behind.
+    text = " ".join(redact(response.text).split())
     return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from channels.base import BaseUrl, Channel, ChannelSettings, Request
+from channels.base import BaseUrl, Channel, ChannelSettings, Request, snippet
 from mcp_push.models import Notification
 
 
@@ -39,7 +39,7 @@ class Gotify(Channel[Settings]):
         if body.get("id"):
             return None
         detail = ": ".join(str(body[k]) for k in ("error", "errorDescription") if body.get(k))
-        return detail or f"no message id in the answer: {response.text[:200]}"
+        return detail or f"no message id in the answer: {snippet(response)}"
 
 
 CHANNEL = Gotify

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pydantic import Field, SecretStr
 
-from channels.base import Channel, ChannelSettings, Request, joined
+from channels.base import Channel, ChannelSettings, Request, joined, snippet
 from mcp_push.models import Notification
 
 
@@ -66,7 +66,7 @@ class SynologyChat(Channel[Settings]):
             return None
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
-            return f"success is not true: {response.text[:200]}"
+            return f"success is not true: {snippet(response)}"
         errors = error.get("errors")
         detail = errors if isinstance(errors, str) else json.dumps(errors, ensure_ascii=False) if errors else ""
         return f"error {error.get('code')!r}" + (f": {detail}" if detail else "")

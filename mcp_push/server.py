@@ -44,7 +44,7 @@ from mcp_push.models import (
     Title,
     explain,
 )
-from mcp_push.redact import RedactingFilter, redact
+from mcp_push.redact import redact
 
 log = logging.getLogger("mcp_push")
 
@@ -130,8 +130,6 @@ class PushServer(FastMCP):
             mime_type="application/json",
             description=("The 20 latest notifications with each channel's outcome and what is pending re-delivery."),
         )(self.history_resource)
-        for handler in logging.getLogger().handlers:  # the SDK's own stderr handler
-            handler.addFilter(RedactingFilter())
         # The SDK warns on every call to a name it did not list; notify_send/notify_event are such calls
         # by design (see NAMES), so that warning is noise, once per call.
         logging.getLogger("mcp.server.lowlevel.server").addFilter(
