@@ -97,6 +97,12 @@ def tool_result(report: DeliveryReport) -> CallToolResult:
     )
 
 
+def _not_alias_warning(record: logging.LogRecord) -> bool:
+    """The SDK warns on every call to a name it did not list; notify_send/notify_event are such calls by
+    design (see NAMES), so that warning is noise, once per call."""
+    return "not listed, no validation" not in record.getMessage()
+
+
 class Refused(Exception):
     """A call that cannot be served as asked; its text goes back to the agent as the whole error."""
 
@@ -130,11 +136,7 @@ class PushServer(FastMCP):
             mime_type="application/json",
             description=("The 20 latest notifications with each channel's outcome and what is pending re-delivery."),
         )(self.history_resource)
-        # The SDK warns on every call to a name it did not list; notify_send/notify_event are such calls
-        # by design (see NAMES), so that warning is noise, once per call.
-        logging.getLogger("mcp.server.lowlevel.server").addFilter(
-            lambda record: "not listed, no validation" not in record.getMessage()
-        )
+        logging.getLogger("mcp.server.lowlevel.server").addFilter(_not_alias_warning)  # once: same function
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastMCP) -> AsyncIterator[dict]:
