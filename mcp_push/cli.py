@@ -106,6 +106,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "serve"
+    if command != "serve":
+        # httpcore imports trio whenever it is installed (~70 ms); a CLI run is asyncio only, so it never needs it.
+        sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
     if command == "hook":
         from mcp_push.hooks import run  # loads its own config: a hook exits 0 even on a bad one
 

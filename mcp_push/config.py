@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -152,12 +152,13 @@ class Settings(BaseSettings):
 
 @dataclass
 class Config:
-    """Everything one process needs to send: global settings plus the channels the env enables."""
+    """Everything one process needs to send: global settings plus the channels the env enables.
+
+    Channels are built on first use: the MCP server answers `initialize` before it imports any channel
+    module, and a bad global option still fails at once."""
 
     env: dict[str, str]
     settings: Settings
-    problems: dict[str, str] = field(default_factory=dict)
-    _channels: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -167,13 +168,14 @@ class Config:
             settings = Settings(**{k: v for k, v in env.items() if k in known and v != ""})
         except ValidationError as exc:
             raise ConfigError(f"invalid configuration: {explain(exc)}") from None
-        config = cls(env=env, settings=settings)
-        config._build_channels()
-        return config
+        return cls(env=env, settings=settings)
 
-    def _build_channels(self) -> None:
+    @cached_property
+    def _built(self) -> tuple[dict[str, Channel], dict[str, str]]:
         from channels import REGISTRY, load
 
+        channels: dict[str, Channel] = {}
+        problems: dict[str, str] = {}
         for name, triggers in REGISTRY.items():
             if not any(self.env.get(var, "").strip() for var in triggers):
                 continue
@@ -183,15 +185,21 @@ class Config:
             try:
                 settings = channel_cls.Settings.model_validate(values)
             except ValidationError as exc:
-                self.problems[name] = explain(exc)
+                problems[name] = explain(exc)
                 continue
             if settings.enabled():
-                self._channels[name] = channel_cls(settings, self.policy)
+                channels[name] = channel_cls(settings, self.policy)
+        return channels, problems
 
     @property
     def channels(self) -> dict[str, Channel]:
         """Configured and valid channels, in qinglong's enable order."""
-        return self._channels
+        return self._built[0]
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """Channels whose variables are set but wrong or incomplete, with what is wrong."""
+        return self._built[1]
 
     @cached_property
     def guards(self) -> Guards:

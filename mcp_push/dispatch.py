@@ -84,15 +84,20 @@ async def dispatch(
         note = await _with_hitokoto(note, settings.MCP_PUSH_TIMEOUT)
 
     # The inbox *is* the history store, so an inbox-bound notification is stored even with history off.
+    # The record is written while the channels send, not before: no push waits for the disk.
+    stored = (
+        asyncio.ensure_future(asyncio.to_thread(config.store.add, note, source))
+        if settings.MCP_PUSH_HISTORY or inbox
+        else None
+    )
+    results = await fan_out(config, targets, note, progress)
     nid, store_error = None, None
-    if settings.MCP_PUSH_HISTORY or inbox:
+    if stored is not None:
         try:
-            nid = await asyncio.to_thread(config.store.add, note, source)
-        except Exception as exc:  # noqa: BLE001 - a broken store must not stop the pushes
+            nid = await stored
+        except Exception as exc:  # noqa: BLE001 - a broken store must not hide the pushes' results
             store_error = f"local history unavailable: {exc}"
             log.warning("%s", store_error)
-
-    results = await fan_out(config, targets, note, progress)
     if inbox:
         results.append(
             ChannelResult(
@@ -197,7 +202,7 @@ async def _with_hitokoto(note: Notification, timeout: float) -> Notification:
     from mcp_push import http
 
     try:
-        response = await http.client().get(HITOKOTO_URL, timeout=min(timeout, 3.0))
+        response = await http.client("hitokoto").get(HITOKOTO_URL, timeout=min(timeout, 3.0))
         body = response.json()
         quote = f"\n\n{body['hitokoto']}    ----{body.get('from', '')}"
     except Exception as exc:  # noqa: BLE001 - decoration only

@@ -1,12 +1,17 @@
-"""The process's pooled HTTP clients: one per event loop (and per channel proxy, where a channel has one).
+"""The process's pooled HTTP clients: one per channel (and event loop), all sharing one TLS context.
 
-Reusing one client keeps connections warm across a fan-out and across calls in a long-running server.
-httpx is imported on first use, so a send that only reaches the console or the inbox never loads it.
+Reusing a client keeps connections warm across calls in a long-running server. One pool *per channel*
+rather than one for the process: httpcore's pool walks every connection it holds each time a request
+starts or ends, so a single pool serving a 25-way fan-out spends most of its CPU there (measured in
+docs/benchmarks.md: ~90 ms per dispatch shared, ~30 ms split). The TLS context, the costly part of a client
+(loading the CA bundle), is built once and shared. httpx is imported on first use, so a send that only
+reaches the console or the inbox never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import TYPE_CHECKING
 
 from mcp_push import __version__
@@ -20,23 +25,35 @@ USER_AGENT = f"mcp-push/{__version__}"
 # header keeps the production host; production code never sets it.
 transport: httpx.AsyncBaseTransport | None = None
 
-_clients: dict[tuple[int, str | None], httpx.AsyncClient] = {}
+_clients: dict[tuple[int, str, str | None], httpx.AsyncClient] = {}
+_tls: ssl.SSLContext | None = None
 
 
-def client(proxy: str | None = None) -> httpx.AsyncClient:
+def tls_context() -> ssl.SSLContext:
+    """The verifying context every client shares (system store, or SSL_CERT_FILE / SSL_CERT_DIR)."""
+    global _tls
+    if _tls is None:
+        import httpx
+
+        _tls = httpx.create_ssl_context()
+    return _tls
+
+
+def client(owner: str = "", proxy: str | None = None) -> httpx.AsyncClient:
+    """The pooled client of `owner` (a channel name) for the running event loop."""
     import httpx
 
-    loop = id(asyncio.get_running_loop())
-    key = (loop, proxy)
+    key = (id(asyncio.get_running_loop()), owner, proxy)
     found = _clients.get(key)
     if found is None or found.is_closed:
         found = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             # A proxy named by the channel wins; otherwise httpx honours HTTP(S)_PROXY / NO_PROXY.
             proxy=proxy,
+            verify=tls_context(),
             transport=transport,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
         _clients[key] = found
     return found
@@ -46,4 +63,6 @@ async def aclose() -> None:
     """Close the current loop's clients (end of a CLI run, server shutdown, test teardown)."""
     loop = id(asyncio.get_running_loop())
     for key in [k for k in _clients if k[0] == loop]:
-        await _clients.pop(key).aclose()
+        client = _clients.pop(key)
+        if transport is None:  # a test's shared transport is closed by the test, once
+            await client.aclose()

@@ -152,10 +152,12 @@ class PushServer(FastMCP):
         """Re-send what failed for a passing reason, so a notification sent offline arrives once the
         network is back. Runs for the life of the server; each pass claims only what is due."""
         settings = self.config.settings
-        if not settings.MCP_PUSH_HISTORY or not self.config.channels:
+        if not settings.MCP_PUSH_HISTORY:
             return
         while True:
             await asyncio.sleep(min(settings.MCP_PUSH_PENDING_BACKOFF, 30))
+            if not self.config.channels:  # looked at only now: channels load after `initialize`
+                return
             try:
                 claims = await asyncio.to_thread(
                     self.config.store.claim, horizon_s=settings.MCP_PUSH_PENDING_HOURS * 3600
@@ -184,16 +186,13 @@ class PushServer(FastMCP):
         if tool is None:  # quoted and cut short: the name is whatever the client sent, megabytes included
             listed = " and ".join(t.name for t in self._tool_manager.list_tools())
             return error_result(f"Unknown tool: {_brief(name)!r}; this server has {listed}")
-        # Validate here so the agent gets `field: rule` lines instead of pydantic's internal class names.
-        try:
-            tool.fn_metadata.arg_model.model_validate(tool.fn_metadata.pre_parse_json(arguments or {}))
-        except ValidationError as exc:
-            return error_result(f"Invalid arguments for {name}: {explain(exc)}")
         try:
             return await super().call_tool(name, arguments)
         except ToolError as exc:
             if isinstance(exc.__cause__, Refused):
                 return error_result(str(exc.__cause__))
+            if isinstance(exc.__cause__, ValidationError):  # `field: rule` lines, not pydantic's class names
+                return error_result(f"Invalid arguments for {name}: {explain(exc.__cause__)}")
             # A bug, not bad input: the details go to stderr, the agent gets one line without internals.
             log.error("%s failed", name, exc_info=exc.__cause__)
             return error_result(f"{name} failed inside mcp-push; the details are in its log. Please report it.")

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import statistics
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -75,43 +76,46 @@ class Store:
         self.max_days = max_days
         self.max_rows = max_rows
         self.busy_ms = busy_ms
-        self._ready = False
+        self._conn: sqlite3.Connection | None = None
+        # One connection for the process, used by one worker thread at a time: opening one per operation
+        # cost more than the write itself and made concurrent calls queue on SQLite's busy back-off.
+        self._lock = threading.Lock()
 
     # ---- plumbing -----------------------------------------------------------------------------
 
     @contextmanager
     def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self._create()
-        db = sqlite3.connect(self.path, timeout=self.busy_ms / 1000, isolation_level=None)
-        try:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")
-            if write:
-                db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no deadlock on upgrade
-                try:
-                    yield db
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-            else:
+        with self._lock:
+            db = self._conn or self._open()
+            if not write:
                 yield db
-        finally:
-            db.close()
+                return
+            db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no deadlock on upgrade
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
-    def _create(self) -> None:
+    def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Create the file private before SQLite opens it; SQLite keeps its -wal/-shm at the same mode.
         os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = sqlite3.connect(self.path, timeout=self.busy_ms / 1000, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-        finally:
-            db.close()
-        self._ready = True
+        db = sqlite3.connect(self.path, timeout=self.busy_ms / 1000, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        self._conn = db
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     # ---- writing ------------------------------------------------------------------------------
 

@@ -59,10 +59,11 @@ def recorder() -> Iterator[Recorder]:
 @pytest.fixture
 async def production(recorder: Recorder):
     """Route every HTTP request to the recorder, keeping the production Host header for assertions."""
-    http.transport = RedirectTransport(recorder.port)
+    http.transport = shared = RedirectTransport(recorder.port)
     yield recorder
     await http.aclose()
     http.transport = None
+    await shared.aclose()  # shared by every channel's client, so closed once, here
 
 
 @pytest.fixture(autouse=True)

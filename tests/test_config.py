@@ -104,7 +104,8 @@ def test_registry_matches_each_channels_required_settings(name):
 
 
 def test_secrets_of_configured_channels_are_registered_for_redaction(tmp_path):
-    Config.load(base_env(tmp_path, DD_BOT_TOKEN="dd-token-abcdef", NTFY_TOPIC="topic-xyz-123"))
+    config = Config.load(base_env(tmp_path, DD_BOT_TOKEN="dd-token-abcdef", NTFY_TOPIC="topic-xyz-123"))
+    assert config.channels  # built on first use, before any channel can send or log
     assert redact.redact("url?access_token=dd-token-abcdef&x=topic-xyz-123") == "url?access_token=***&x=***"
 
 
