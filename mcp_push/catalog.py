@@ -71,6 +71,8 @@ def as_env_example(rows: list[dict[str, Any]]) -> str:
         default = default.lower() if isinstance(field.default, bool) else default
         out += [f"# {field.description}", f"# {var}={default}"]
     out.append("# MCP_PUSH_CONFIG: path of this file, if it lives elsewhere (environment only).")
+    out.append("# XDG_CONFIG_HOME and XDG_STATE_HOME, the standard base directories, move the default config file")
+    out.append("# and state directory (environment only).")
     for row in rows:
         out += ["", f"# ---- {row['label']} ({row['name']}): {row['docs']} ----"]
         for var in row["variables"]:
