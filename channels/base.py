@@ -2,8 +2,9 @@
 
 A channel module says who it is (name, label, docs), which env vars it reads (`Settings`, field name =
 env var name, secrets typed `SecretStr`), what request(s) a notification becomes (`build`) and how the
-service reports success (`check`). Sending, timing, timeouts, error mapping and secret masking happen
-here, once, so a channel file reads like the service's API page.
+service reports success (`check`), plus its size `limits` and `rates` where the service documents them.
+Sending, timing, timeouts, retries, pacing, fitting text to limits, error mapping and secret masking
+happen here, once, so a channel file reads like the service's API page.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class ChannelSettings(BaseModel):
         for name in cls.secret_fields():
             if name in values:
                 found += [values[name], *(part.strip() for part in re.split(r"[,;\n]", values[name]))]
+        # Credentials written into any URL setting (https://user:pass@gotify.example) are secret too.
+        found += [m.group(1) for value in values.values() for m in re.finditer(r"://([^/@\s]+)@", value)]
         return found
 
     def enabled(self) -> bool:
@@ -204,7 +207,7 @@ class Channel(Generic[S]):
     async def _call_once(self, request: Request) -> httpx.Response:
         trace = self._current()
         trace.timeout = max(min(self.policy.timeout, trace.deadline - time.monotonic()), 0.001)
-        response = await http.client(self.proxy).request(
+        response = await http.client(self.name, self.proxy).request(
             request.method,
             request.url,
             params=request.params,

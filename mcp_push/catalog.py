@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_push.config import Config, Settings
-from mcp_push.redact import hint
+from mcp_push.redact import hint, redact
 
 
 def describe(config: Config) -> list[dict[str, Any]]:
@@ -25,7 +25,7 @@ def describe(config: Config) -> list[dict[str, Any]]:
                     "required": field.is_required(),
                     "secret": var in secrets,
                     "description": field.description or "",
-                    "value": (hint(raw) if var in secrets else raw) if raw else "",
+                    "value": (hint(raw) if var in secrets else redact(raw)) if raw else "",
                 }
             )
         if name in config.channels:

@@ -121,3 +121,18 @@ def test_docs_match_what_the_channels_say(tmp_path):
     for row in rows:
         for var in row["variables"]:
             assert f"# {var['name']}=" in example
+
+
+def test_credentials_inside_a_url_setting_are_masked(tmp_path):
+    config = Config.load(
+        base_env(tmp_path, GOTIFY_URL="https://alice:s3cret-pass@gotify.example", GOTIFY_TOKEN="tok-0123")
+    )
+    from mcp_push.catalog import describe
+
+    gotify = next(row for row in describe(config) if row["name"] == "gotify")
+    shown = {v["name"]: v["value"] for v in gotify["variables"]}
+    assert shown["GOTIFY_URL"] == "https://***@gotify.example"
+    assert (
+        redact.redact("GET https://alice:s3cret-pass@gotify.example/message")
+        == "GET https://***@gotify.example/message"
+    )
