@@ -194,18 +194,6 @@ class Store:
             claims[row["notification_id"]].channels.append(row["channel"])
         return list(claims.values())
 
-    def release(self, claims: Iterable[Claim]) -> None:
-        """Give back leases that were not used (e.g. a channel no longer configured)."""
-        with self._db(write=True) as db:
-            db.executemany(
-                "UPDATE pending SET claimed_until = NULL WHERE notification_id = ? AND channel = ?",
-                [(c.id, channel) for c in claims for channel in c.channels],
-            )
-
-    def drop_pending(self, nid: int, channel: str) -> None:
-        with self._db(write=True) as db:
-            db.execute("DELETE FROM pending WHERE notification_id = ? AND channel = ?", (nid, channel))
-
     def prune(self) -> int:
         """Bound the file by age and by count; returns how many notifications were removed."""
         with self._db(write=True) as db:
