@@ -39,7 +39,7 @@ class Bark(Channel[Settings]):
         push = self.settings.secret("BARK_PUSH").rstrip("/")
         url = push if push.startswith(("http://", "https://")) else f"https://api.day.app/{push}"
         body = {"title": note.title, "body": note.content}
-        body |= {key: getattr(self.settings, var) for var, key in OPTIONAL.items() if getattr(self.settings, var)}
+        body |= self.settings.present(OPTIONAL)
         return Request("POST", url, json=body)
 
     def check(self, response):

@@ -66,6 +66,11 @@ class ChannelSettings(BaseModel):
         """False when the vars are set but say "off" (e.g. CONSOLE=false)."""
         return True
 
+    def present(self, names: Mapping[str, str]) -> dict[str, Any]:
+        """The optional settings that are set, under the service's field names ({env var: API field}),
+        for services that want an absent field left out rather than sent empty."""
+        return {field: value for var, field in names.items() if (value := getattr(self, var))}
+
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value() if isinstance(value, SecretStr) else (value or "")

@@ -51,7 +51,7 @@ class PushPlus(Channel[Settings]):
             "template": template,
             "channel": self.settings.PUSH_PLUS_CHANNEL,
         }
-        body |= {key: getattr(self.settings, var) for var, key in OPTIONAL.items() if getattr(self.settings, var)}
+        body |= self.settings.present(OPTIONAL)
         return Request("POST", "https://www.pushplus.plus/send", json=body)
 
     def check(self, response):
