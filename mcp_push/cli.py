@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     try:
         config = Config.load()
-        _setup_logging(config)
+        setup_logging(config)
         if command == "serve":
             from mcp_push.server import serve  # the only path that imports the MCP SDK
 
@@ -176,20 +176,12 @@ def _data(text: str | None) -> dict[str, Any] | None:
 
 
 def _deliver(config: Config, note: Notification, args: argparse.Namespace) -> int:
+    from mcp_push import http
     from mcp_push.dispatch import UsageError, dispatch
 
     names = args.names if args.command == "test" else args.channel
-
-    async def run() -> DeliveryReport:
-        from mcp_push import http
-
-        try:
-            return await dispatch(config, note, names)
-        finally:
-            await http.aclose()
-
     try:
-        report = asyncio.run(run())
+        report = http.run(dispatch(config, note, names))
     except UsageError as exc:
         raise UsageProblem(str(exc)) from None
     _print_report(report, as_json=args.json)
@@ -245,20 +237,16 @@ def _retry(config: Config, args: argparse.Namespace) -> int:
     from mcp_push.dispatch import redeliver
 
     async def run() -> list[DeliveryReport]:
-        store = config.store
         claims = await asyncio.to_thread(
-            store.claim,
+            config.store.claim,
             horizon_s=config.settings.MCP_PUSH_PENDING_HOURS * 3600,
             nid=args.id,
             due_only=False,
             failed_too=args.all,
         )
-        try:
-            return [await redeliver(config, claim) for claim in claims]
-        finally:
-            await http.aclose()
+        return [await redeliver(config, claim) for claim in claims]
 
-    reports = asyncio.run(run())
+    reports = http.run(run())
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False))
     elif not reports:
@@ -272,7 +260,7 @@ def _retry(config: Config, args: argparse.Namespace) -> int:
     return codes.pop() if len(codes) == 1 else EXIT_PARTIAL
 
 
-def _setup_logging(config: Config) -> None:
+def setup_logging(config: Config) -> None:
     import logging
 
     from mcp_push.redact import RedactingFilter

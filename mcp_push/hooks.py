@@ -90,26 +90,25 @@ def _handle(args: argparse.Namespace) -> None:
         if note is None:
             log.info("hook: not sent: %s", reason)
             return
-    report = asyncio.run(_send(config, note, args.channel))
+    from mcp_push import http
+
+    report = http.run(_send(config, note, args.channel))
     if not report.delivered or report.status in ("partial", "no_channels"):
         _warn(f"{report.status}: {report.summary}")
 
 
 def _load_config() -> Config:
     """The configuration with the send deadline cut to the hook's, so the agent waits seconds, not 30."""
-    from mcp_push.cli import _setup_logging
+    from mcp_push.cli import setup_logging
 
     config = Config.load()
-    _setup_logging(config)
-    hook_deadline = config.settings.MCP_PUSH_HOOK_DEADLINE
-    if config.settings.MCP_PUSH_DEADLINE > hook_deadline:
-        # Loaded again rather than patched: channels take their timing policy from the settings when built.
-        config = Config.load({**config.env, "MCP_PUSH_DEADLINE": str(hook_deadline)})
-    return config
+    setup_logging(config)
+    deadline = min(config.settings.MCP_PUSH_DEADLINE, config.settings.MCP_PUSH_HOOK_DEADLINE)
+    # Channels are built on first use from these settings, so a copy with the shorter deadline is enough.
+    return Config(env=config.env, settings=config.settings.model_copy(update={"MCP_PUSH_DEADLINE": deadline}))
 
 
 async def _send(config: Config, note: Notification, channels: list[str] | None) -> DeliveryReport:
-    from mcp_push import http
     from mcp_push.dispatch import dispatch
 
     try:
@@ -117,8 +116,6 @@ async def _send(config: Config, note: Notification, channels: list[str] | None) 
         return await asyncio.wait_for(dispatch(config, note, channels), config.settings.MCP_PUSH_DEADLINE + 1)
     except asyncio.TimeoutError:
         return DeliveryReport(status="failed", summary=f"gave up after {config.settings.MCP_PUSH_DEADLINE:g} s")
-    finally:
-        await http.aclose()
 
 
 def claude_code_notification(payload: dict[str, Any], min_seconds: float) -> tuple[Notification | None, str]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp_push import __version__
 
@@ -24,6 +25,8 @@ USER_AGENT = f"mcp-push/{__version__}"
 # Tests install a transport that sends every request to a local recording server while the Host
 # header keeps the production host; production code never sets it.
 transport: httpx.AsyncBaseTransport | None = None
+
+T = TypeVar("T")
 
 _clients: dict[tuple[int, str, str | None], httpx.AsyncClient] = {}
 _tls: ssl.SSLContext | None = None
@@ -66,3 +69,16 @@ async def aclose() -> None:
         client = _clients.pop(key)
         if transport is None:  # a test's shared transport is closed by the test, once
             await client.aclose()
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a one-shot command's async work (a CLI send, a retry, a hook) and close its clients on the
+    same event loop, so no connection outlives the loop it belongs to."""
+
+    async def closing() -> T:
+        try:
+            return await work
+        finally:
+            await aclose()
+
+    return asyncio.run(closing())
