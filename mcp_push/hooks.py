@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp_push.config import Config
-from mcp_push.models import EVENT_ICONS, TITLE_MAX_CHARS, DeliveryReport, Event, Notification
+from mcp_push.models import DISALLOWED, EVENT_ICONS, TITLE_MAX_CHARS, DeliveryReport, Event, Notification
 
 log = logging.getLogger("mcp_push")
 
@@ -43,9 +43,9 @@ ACTION_TITLES = {
     "idle_prompt": "Claude is waiting for your input",
     "elicitation_dialog": "Claude needs your answer",
 }
-# Control characters (tab and line breaks aside) and lone surrogates, which Notification rejects;
-# tool output quoted in a reply often carries ANSI colour codes, removed whole.
-_UNPRINTABLE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What Notification rejects (DISALLOWED) is stripped instead; tool output quoted in a reply often carries
+# ANSI colour codes, removed whole rather than leaving "[31m" behind.
+_UNPRINTABLE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|" + DISALLOWED.pattern)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ agent sees the same limits in `inputSchema` that the server enforces.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
@@ -35,18 +36,19 @@ def _within_bytes(limit: int):
     return check
 
 
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# C0/C1 controls (tab and line breaks aside) and unpaired surrogates: services reject them, and a lone
+# surrogate cannot even be encoded to UTF-8 for the wire. Validation rejects them; hooks strip them.
+DISALLOWED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _clean_text(value: str) -> str:
-    """No C0/C1 controls (tab and line breaks aside) and no unpaired surrogates: services reject them,
-    and a lone surrogate cannot even be encoded to UTF-8 for the wire."""
-    for index, char in enumerate(value):
-        if "\ud800" <= char <= "\udfff":
-            raise ValueError(f"contains an unpaired surrogate (invalid Unicode) at position {index}")
-        if (char < " " or "\x7f" <= char <= "\x9f") and char not in _ALLOWED_CONTROLS:
-            raise ValueError(f"contains the control character U+{ord(char):04X} at position {index}")
-    return value
+    found = DISALLOWED.search(value)
+    if found is None:
+        return value
+    char, index = found.group(), found.start()
+    if "\ud800" <= char <= "\udfff":
+        raise ValueError(f"contains an unpaired surrogate (invalid Unicode) at position {index}")
+    raise ValueError(f"contains the control character U+{ord(char):04X} at position {index}")
 
 
 def _printable_run_id(value: str) -> str:
