@@ -1,0 +1,237 @@
+"""mcp-push's own stdio transport for the MCP session.
+
+The SDK's own reader hands anything it cannot parse (bad JSON, params of the wrong type, a batch) to the
+session as an exception, which answers nothing (a client waiting on that id hangs) and logs the whole input
+with pydantic's text; it answers an unknown method or bad params with a bare -32602 "Invalid request
+parameters". This one answers every bad request itself with a specific JSON-RPC error (-32700, -32600,
+-32601, -32602), drops bad notifications and stray responses, and passes on only messages the session can
+take. It reads bytes and decodes them leniently: invalid UTF-8 becomes U+FFFD.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import typing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import IO, Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp import types
+from mcp.shared.message import SessionMessage
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
+
+from mcp_push.models import explain
+
+log = logging.getLogger("mcp_push")
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # one line of JSON; the tools' own limits are far below this
+MAX_DEPTH = 100  # nesting of arrays and objects, envelope included
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+ERROR_NAMES = {types.PARSE_ERROR: "Parse error", types.INVALID_REQUEST: "Invalid Request"}
+ERROR_NAMES |= {types.METHOD_NOT_FOUND: "Method not found", types.INVALID_PARAMS: "Invalid params"}
+
+
+def _methods(union: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    kinds = typing.get_args(union.model_fields["root"].annotation)
+    return {typing.get_args(kind.model_fields["method"].annotation)[0]: kind for kind in kinds}
+
+
+REQUESTS = _methods(types.ClientRequest)
+NOTIFICATIONS = _methods(types.ClientNotification)
+JSON_KINDS = {type(None): "null", bool: "a boolean", str: "a string"}
+
+
+class Rejected(Exception):
+    """A message that does not reach the session: answered with `reply`, or (notifications, responses) dropped."""
+
+    def __init__(self, reply: dict[str, Any] | None, why: str = "") -> None:
+        super().__init__(why or (reply or {}).get("error", {}).get("message", ""))
+        self.reply = reply
+
+
+def brief(value: object, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shape_problem(value: object) -> str | None:
+    """What the session could not take: nesting past MAX_DEPTH (walked without recursion), or an object key
+    with a lone surrogate (the SDK cannot serialize one, and answers only a bare "Invalid request parameters")."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list) and level > MAX_DEPTH:
+            return f"the message is nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            for key in item:
+                if LONE_SURROGATE.search(key):
+                    return f"the object key {key!r} contains an unpaired surrogate (invalid Unicode)"
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+    return None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class Gate:
+    """Checks each incoming line; tracks the lifecycle and the requests the server itself sent."""
+
+    def __init__(self, handled: set[str]) -> None:
+        self.handled = handled
+        self.initialized = False
+        self.awaiting: set[str] = set()  # ids of requests sent to the client, so a response can be matched
+
+    def sent(self, item: SessionMessage | dict[str, Any]) -> None:
+        if isinstance(item, SessionMessage) and isinstance(item.message.root, types.JSONRPCRequest):
+            self.awaiting.add(str(item.message.root.id))
+
+    def admit(self, line: bytes | None) -> types.JSONRPCMessage:
+        """The message to pass on, or `Rejected` with the error reply (if the sender may get one)."""
+        if line is None:
+            limit = MAX_MESSAGE_BYTES // (1024 * 1024)
+            raise Rejected(self.error(None, types.INVALID_REQUEST, f"the message is larger than {limit} MiB"))
+        text = line.decode("utf-8", errors="replace").strip(" \t\r\n")
+        if not text:
+            raise Rejected(None, "blank line")
+        try:
+            data = json.loads(text, parse_constant=_no_constant)
+        except RecursionError:
+            raise Rejected(self.error(None, types.PARSE_ERROR, f"nested deeper than {MAX_DEPTH} levels")) from None
+        except ValueError as exc:  # JSONDecodeError, NaN, an integer of more than 4,300 digits
+            raise Rejected(self.error(None, types.PARSE_ERROR, str(exc))) from None
+        if isinstance(data, list):
+            raise Rejected(self.error(None, types.INVALID_REQUEST, "batches are not supported; send one per line"))
+        if not isinstance(data, dict):
+            kind = JSON_KINDS.get(type(data), "a number")
+            raise Rejected(self.error(None, types.INVALID_REQUEST, f"expected a JSON object, got {kind}"))
+        return self._check(data)
+
+    def _check(self, data: dict[str, Any]) -> types.JSONRPCMessage:
+        raw_id = data.get("id")
+        valid_id = isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool))
+        reply_id = raw_id if valid_id else None
+        method = data.get("method")
+        notification = "method" in data and "id" not in data
+        response = "method" not in data and ("result" in data or "error" in data)
+
+        def refuse(code: int, message: str) -> Rejected:
+            if notification or response:  # JSON-RPC never answers these
+                return Rejected(None, message)
+            return Rejected(self.error(reply_id, code, message))
+
+        if data.get("jsonrpc") != "2.0":
+            raise refuse(types.INVALID_REQUEST, 'jsonrpc must be "2.0"')
+        if "id" in data and not valid_id:
+            raise refuse(types.INVALID_REQUEST, "id must be a string or an integer")
+        if "method" not in data and not response:
+            raise refuse(types.INVALID_REQUEST, "method is missing")
+        if "method" in data and not isinstance(method, str):
+            raise refuse(types.INVALID_REQUEST, "method must be a string")
+        if data.get("params") is not None and not isinstance(data["params"], dict):
+            raise refuse(types.INVALID_PARAMS, "params must be an object")
+        if problem := _shape_problem(data):
+            raise refuse(types.INVALID_REQUEST, brief(problem, 200))
+
+        if response:
+            if str(raw_id) not in self.awaiting:
+                raise Rejected(None, f"response to unknown request id {brief(raw_id)}")
+            self.awaiting.discard(str(raw_id))
+        elif notification:
+            kind = NOTIFICATIONS.get(method)
+            if kind is None:
+                raise Rejected(None, f"unknown notification {brief(method)}")
+            try:
+                kind.model_validate({"method": method, "params": data.get("params")})
+            except ValidationError as exc:
+                raise Rejected(None, f"invalid {method}: {explain(exc)}") from None
+            if method == "notifications/initialized":
+                self.initialized = True
+            elif not self.initialized:
+                raise Rejected(None, f"{method} before initialization")
+        else:
+            kind = REQUESTS.get(method) if method in self.handled else None
+            if kind is None:
+                raise refuse(types.METHOD_NOT_FOUND, brief(method))
+            params = {"params": data["params"]} if data.get("params") is not None else {}
+            try:
+                kind.model_validate({"method": method, **params})
+            except ValidationError as exc:
+                # pydantic names the params class ("or instance of CallToolRequestParams"); the client needs the rule.
+                problem = re.sub(r" or instance of \w+", "", explain(exc))
+                raise refuse(types.INVALID_PARAMS, f"{method}: {problem}") from None
+            if method == "initialize":
+                self.initialized = True
+            elif method != "ping" and not self.initialized:
+                raise refuse(types.INVALID_REQUEST, f"{method} before initialize; send initialize first")
+        try:
+            return types.JSONRPCMessage.model_validate(data)
+        except ValidationError as exc:  # pragma: no cover - the checks above cover the envelope
+            raise refuse(types.INVALID_REQUEST, explain(exc)) from None
+
+    @staticmethod
+    def error(reply_id: str | int | None, code: int, message: str) -> dict[str, Any]:
+        text = f"{ERROR_NAMES[code]}: {message}"
+        return {"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": text}}
+
+
+Streams = tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
+
+
+def json_line(item: SessionMessage | dict[str, Any]) -> str:
+    """One line of JSON for stdout; text the client sent back with a lone surrogate gets U+FFFD there."""
+    if isinstance(item, SessionMessage):
+        try:
+            return item.message.model_dump_json(by_alias=True, exclude_none=True) + "\n"
+        except PydanticSerializationError:  # lone surrogates cannot be encoded as UTF-8
+            item = item.message.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return LONE_SURROGATE.sub("\ufffd", json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + "\n"
+
+
+async def read_lines(stdin: IO[bytes]) -> AsyncIterator[bytes | None]:
+    """Lines as bytes until EOF; None for a line over MAX_MESSAGE_BYTES, which is skipped without keeping it."""
+    while line := await anyio.to_thread.run_sync(stdin.readline, MAX_MESSAGE_BYTES + 1):
+        if len(line) > MAX_MESSAGE_BYTES and not line.endswith(b"\n"):
+            while (rest := await anyio.to_thread.run_sync(stdin.readline, 1024 * 1024)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+@asynccontextmanager
+async def stdio_transport(stdin: IO[bytes], stdout: anyio.AsyncFile[str], gate: Gate) -> AsyncIterator[Streams]:
+    to_session, from_client = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    to_client, from_server = anyio.create_memory_object_stream[SessionMessage | dict[str, Any]](0)
+    replies = to_client.clone()
+
+    async def read() -> None:
+        async with to_session, replies:
+            async for line in read_lines(stdin):
+                try:
+                    message = gate.admit(line)
+                except Rejected as exc:
+                    log.debug("stdin: %s", brief(str(exc), 200))
+                    if exc.reply is not None:
+                        await replies.send(exc.reply)
+                    continue
+                await to_session.send(SessionMessage(message))
+
+    async def write() -> None:
+        async with from_server:
+            async for item in from_server:
+                gate.sent(item)
+                await stdout.write(json_line(item))
+                await stdout.flush()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        tg.start_soon(write)
+        yield from_client, to_client  # type: ignore[misc]
