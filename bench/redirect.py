@@ -21,11 +21,12 @@ import httpx
 
 from mcp_push import http
 from mcp_push.cli import main
+from mcp_push.wire import Wire
 
 
 class RedirectTransport(httpx.AsyncBaseTransport):
     def __init__(self, port: int) -> None:
-        self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
+        self._inner = Wire(http.tls_context)
         self._port = port
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

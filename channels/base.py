@@ -212,7 +212,7 @@ class Channel(Generic[S]):
     async def _call_once(self, request: Request) -> httpx.Response:
         trace = self._current()
         trace.timeout = max(min(self.policy.timeout, trace.deadline - time.monotonic()), 0.001)
-        response = await http.client(self.name, self.proxy).request(
+        response = await http.client(self.proxy).request(
             request.method,
             request.url,
             params=request.params,

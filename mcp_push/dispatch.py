@@ -202,7 +202,7 @@ async def _with_hitokoto(note: Notification, timeout: float) -> Notification:
     from mcp_push import http
 
     try:
-        response = await http.client("hitokoto").get(HITOKOTO_URL, timeout=min(timeout, 3.0))
+        response = await http.client().get(HITOKOTO_URL, timeout=min(timeout, 3.0))
         body = response.json()
         quote = f"\n\n{body['hitokoto']}    ----{body.get('from', '')}"
     except Exception as exc:  # noqa: BLE001 - decoration only

@@ -1,11 +1,12 @@
-"""The process's pooled HTTP clients: one per channel (and event loop), all sharing one TLS context.
+"""The process's pooled HTTP client: one per event loop (plus one per channel proxy), one TLS context.
 
-Reusing a client keeps connections warm across calls in a long-running server. One pool *per channel*
-rather than one for the process: httpcore's pool walks every connection it holds each time a request
-starts or ends, so a single pool serving a 25-way fan-out spends most of its CPU there (measured in
-docs/benchmarks.md: ~90 ms per dispatch shared, ~30 ms split). The TLS context, the costly part of a client
-(loading the CA bundle), is built once and shared. httpx is imported on first use, so a send that only
-reaches the console or the inbox never loads it.
+Reusing the client keeps connections warm across calls in a long-running server. Direct requests go
+through `mcp_push.wire`, a lean HTTP/1.1 transport whose pool is a dict per origin (httpcore's pool
+scanned every connection on each request start and end: ~90 ms of CPU per 25-channel fan-out through one
+client, docs/benchmarks.md). When a proxy is in play, from a channel's setting or the standard
+HTTP(S)_PROXY / ALL_PROXY / NO_PROXY variables, httpx's own transport does the work, proxy rules included.
+The TLS context, the costly part (loading the CA bundle), is built once, on the first https connection.
+httpx is imported on first use, so a send that only reaches the console or the inbox never loads it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ transport: httpx.AsyncBaseTransport | None = None
 
 T = TypeVar("T")
 
-_clients: dict[tuple[int, str, str | None], httpx.AsyncClient] = {}
+_clients: dict[tuple[int, str | None], httpx.AsyncClient] = {}
 _tls: ssl.SSLContext | None = None
 
 
@@ -42,24 +43,37 @@ def tls_context() -> ssl.SSLContext:
     return _tls
 
 
-def client(owner: str = "", proxy: str | None = None) -> httpx.AsyncClient:
-    """The pooled client of `owner` (a channel name) for the running event loop."""
-    import httpx
-
-    key = (id(asyncio.get_running_loop()), owner, proxy)
+def client(proxy: str | None = None) -> httpx.AsyncClient:
+    """The pooled client for the running event loop (and `proxy`, a channel's own proxy URL)."""
+    key = (id(asyncio.get_running_loop()), proxy)
     found = _clients.get(key)
     if found is None or found.is_closed:
+        import httpx
+
+        # httpx applies the proxy variables only with its own transport, so a proxied client keeps that.
+        direct = proxy is None and not _environment_proxies()
+        if transport is not None or not direct:
+            chosen = transport
+        else:
+            from mcp_push.wire import Wire
+
+            chosen = Wire(tls_context)
         found = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
-            # A proxy named by the channel wins; otherwise httpx honours HTTP(S)_PROXY / NO_PROXY.
             proxy=proxy,
-            verify=tls_context(),
-            transport=transport,
+            verify=True if direct else tls_context(),
+            transport=chosen,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
         _clients[key] = found
     return found
+
+
+def _environment_proxies() -> bool:
+    from urllib.request import getproxies
+
+    return any(key != "no" for key in getproxies())
 
 
 async def aclose() -> None:

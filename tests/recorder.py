@@ -18,6 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from mcp_push import http
+from mcp_push.wire import Wire
+
 SCHEME_HEADER = "X-Test-Original-Scheme"
 
 
@@ -164,7 +167,7 @@ class RedirectTransport(httpx.AsyncBaseTransport):
     """Sends every request to the recorder; the Host header (set from the original URL) stays."""
 
     def __init__(self, port: int) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+        self._inner = Wire(http.tls_context)  # production's own transport, so the tests exercise it
         self._port = port
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
