@@ -27,7 +27,7 @@ import httpx
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 4 * 1024 * 1024  # push services answer with a few hundred bytes of JSON
-KEEP_IDLE = 10  # idle connections kept per origin
+KEEP_IDLE = 32  # idle connections kept per origin (several channels may share one self-hosted server)
 EXPIRY = 5.0  # seconds an idle connection is trusted; servers commonly drop them after 5-75 s
 
 
