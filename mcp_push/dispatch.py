@@ -86,7 +86,7 @@ async def dispatch(
     # The inbox *is* the history store, so an inbox-bound notification is stored even with history off.
     # The record is written while the channels send, not before: no push waits for the disk.
     stored = (
-        asyncio.ensure_future(asyncio.to_thread(config.store.add, note, source))
+        asyncio.ensure_future(config.store.run(config.store.add, note, source))
         if settings.MCP_PUSH_HISTORY or inbox
         else None
     )
@@ -171,7 +171,7 @@ async def fan_out(
 
 async def _record(config: Config, nid: int, results: list[ChannelResult]) -> None:
     try:
-        await asyncio.to_thread(config.store.record, nid, results, backoff=config.settings.MCP_PUSH_PENDING_BACKOFF)
+        await config.store.run(config.store.record, nid, results, backoff=config.settings.MCP_PUSH_PENDING_BACKOFF)
         if nid % PRUNE_EVERY == 0:
             await asyncio.to_thread(config.store.prune)
     except Exception as exc:  # noqa: BLE001 - the pushes happened; only their record is lost

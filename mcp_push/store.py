@@ -1,9 +1,12 @@
 """The durable record: every notification, every channel's outcome, and what is still owed.
 
 SQLite in WAL mode with a busy timeout, so a running server, CLI sends and hooks can write at once.
-Writes are short `BEGIN IMMEDIATE` transactions on a connection opened per operation; callers run them
-in a worker thread. A failed delivery that may succeed later stays *pending* for that channel; a claim
-with a lease makes sure one re-send happens at a time, whoever (CLI `retry`, the server) runs it.
+Writes are short `BEGIN IMMEDIATE` transactions on the process's one connection. Async callers go through
+`Store.run`: a write takes tens of microseconds when the file is free, far less than handing it to a
+worker thread, so it runs right there and only waits for a busy file in a thread.
+
+A failed delivery that may succeed later stays *pending* for that channel; a claim with a lease makes
+sure one re-send happens at a time, whoever (CLI `retry`, the server) runs it.
 Text passes through `redact` on the way in, so no secret can reach the file.
 """
 
@@ -15,11 +18,11 @@ import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp_push.models import ChannelResult, Notification
 from mcp_push.redact import redact
@@ -59,6 +62,7 @@ CREATE INDEX IF NOT EXISTS attempts_by_time ON attempts(created);
 CREATE INDEX IF NOT EXISTS notifications_by_run ON notifications(run_id);
 """
 INBOX = "inbox"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,33 @@ class Store:
         self.max_rows = max_rows
         self.busy_ms = busy_ms
         self._conn: sqlite3.Connection | None = None
-        # One connection for the process, used by one worker thread at a time: opening one per operation
-        # cost more than the write itself and made concurrent calls queue on SQLite's busy back-off.
-        self._lock = threading.Lock()
+        # One connection for the process, used by one thread at a time: opening one per operation cost
+        # more than the write itself and made concurrent calls queue on SQLite's busy back-off.
+        self._lock = threading.RLock()
+        self._patient = True  # the connection's busy timeout is busy_ms (else 0)
+
+    async def run(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store operation for async code without blocking its event loop for long: on the loop
+        when the connection and the file are free, else in a worker thread that waits its turn."""
+        import asyncio
+
+        # The first use opens (maybe creates) the file: that, and any wait for a busy file, in a thread.
+        if self._conn is not None and self._lock.acquire(blocking=False):
+            try:
+                self._set_patience(False)
+                return operation(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            finally:
+                self._set_patience(True)
+                self._lock.release()
+        return await asyncio.to_thread(operation, *args, **kwargs)
+
+    def _set_patience(self, patient: bool) -> None:
+        if self._conn is not None and patient != self._patient:
+            self._conn.execute(f"PRAGMA busy_timeout={self.busy_ms if patient else 0}")
+            self._patient = patient
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -108,7 +136,7 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
-        self._conn = db
+        self._conn, self._patient = db, True
         return db
 
     def close(self) -> None:
