@@ -14,10 +14,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from io import TextIOWrapper
 from typing import Annotated, Any
 
-import anyio
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.types import CallToolResult, LoggingLevel, TextContent, ToolAnnotations
@@ -236,7 +234,7 @@ class PushServer(FastMCP):
 
     async def run_stdio_async(self) -> None:
         # Keep the real stdout for JSON-RPC alone; any stray print() anywhere lands on stderr instead.
-        out = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace"))
+        out = sys.stdout.buffer
         sys.stdout = sys.stderr
         # The session answers initialize itself; every other method needs a handler here.
         handled = {m for m, kind in REQUESTS.items() if kind in self._mcp_server.request_handlers} | {"initialize"}

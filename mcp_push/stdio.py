@@ -10,12 +10,15 @@ take. It reads bytes and decodes them leniently: invalid UTF-8 becomes U+FFFD.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
+import stat
 import typing
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import IO, Any
 
 import anyio
@@ -197,6 +200,14 @@ def json_line(item: SessionMessage | dict[str, Any]) -> str:
 
 async def read_lines(stdin: IO[bytes]) -> AsyncIterator[bytes | None]:
     """Lines as bytes until EOF; None for a line over MAX_MESSAGE_BYTES, which is skipped without keeping it."""
+    pipe = await _Pipe.open(stdin, write=False)
+    if pipe is not None:
+        try:
+            while (line := await pipe.readline()) != b"":
+                yield line
+        finally:
+            pipe.close()
+        return
     while line := await anyio.to_thread.run_sync(stdin.readline, MAX_MESSAGE_BYTES + 1):
         if len(line) > MAX_MESSAGE_BYTES and not line.endswith(b"\n"):
             while (rest := await anyio.to_thread.run_sync(stdin.readline, 1024 * 1024)) and not rest.endswith(b"\n"):
@@ -206,8 +217,120 @@ async def read_lines(stdin: IO[bytes]) -> AsyncIterator[bytes | None]:
             yield line
 
 
+class _Pipe(asyncio.Protocol):
+    """stdin or stdout as an asyncio pipe, when it is one (as an MCP client starts us): no worker-thread
+    hand-off per message, which cost more CPU than mcp-push's own work on a small call. Files and
+    terminals keep the blocking path, since making them non-blocking would leak to other processes."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.transport: asyncio.BaseTransport | None = None
+        self.ended = False
+        self.error: Exception | None = None
+        self.skipping = False  # inside a line over the limit, dropping it
+        self._waiter: asyncio.Future[None] | None = None
+        self._fd = -1
+
+    @classmethod
+    async def open(cls, stream: IO[bytes], write: bool) -> _Pipe | None:
+        try:
+            fd = stream.fileno()
+            kind = os.fstat(fd).st_mode
+        except (AttributeError, OSError, ValueError):  # io.BytesIO and the like
+            return None
+        if not (stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind)):
+            return None
+        loop = asyncio.get_running_loop()
+        pipe = cls()
+        # A duplicate, so that closing the transport leaves the process's fd 0/1 open.
+        pipe._fd = os.dup(fd)
+        file = os.fdopen(pipe._fd, "wb" if write else "rb", buffering=0)
+        connect = loop.connect_write_pipe if write else loop.connect_read_pipe
+        await connect(lambda: pipe, file)
+        return pipe
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > 2 * MAX_MESSAGE_BYTES:  # the reader is behind: stop reading for now
+            typing.cast(asyncio.ReadTransport, self.transport).pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool | None:
+        self.ended = True
+        self._wake()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ended, self.error = True, exc
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._wake()
+        self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def readline(self) -> bytes | None:
+        """The next line with its newline (the last may lack one); b"" at EOF; None for a line over the
+        limit, dropped as it streams in so that it never sits in memory whole."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if self.skipping:
+                if end < 0:
+                    self.buffer.clear()
+                else:
+                    del self.buffer[: end + 1]
+                    self.skipping = False
+                    return None
+            elif end >= 0:
+                if end > MAX_MESSAGE_BYTES:
+                    del self.buffer[: end + 1]
+                    return None
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
+                return line
+            elif len(self.buffer) > MAX_MESSAGE_BYTES:
+                self.buffer.clear()
+                self.skipping = True
+                continue
+            if self.ended:
+                line, self.skipping = bytes(self.buffer), False
+                self.buffer.clear()
+                return line
+            typing.cast(asyncio.ReadTransport, self.transport).resume_reading()
+            await self._wait()
+
+    async def write(self, data: bytes) -> None:
+        if self.ended:
+            raise BrokenPipeError(f"stdout is closed{f': {self.error}' if self.error else ''}")
+        typing.cast(asyncio.WriteTransport, self.transport).write(data)
+        while (paused := self._waiter) is not None and not self.ended:  # the client reads slower than we write
+            await paused
+
+    def close(self) -> None:
+        with suppress(OSError):
+            os.set_blocking(self._fd, True)  # the flag is shared with whoever else holds the pipe
+        if self.transport is not None:
+            self.transport.close()
+
+
 @asynccontextmanager
-async def stdio_transport(stdin: IO[bytes], stdout: anyio.AsyncFile[str], gate: Gate) -> AsyncIterator[Streams]:
+async def stdio_transport(stdin: IO[bytes], stdout: IO[bytes], gate: Gate) -> AsyncIterator[Streams]:
     to_session, from_client = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     to_client, from_server = anyio.create_memory_object_stream[SessionMessage | dict[str, Any]](0)
     replies = to_client.clone()
@@ -225,11 +348,21 @@ async def stdio_transport(stdin: IO[bytes], stdout: anyio.AsyncFile[str], gate: 
                 await to_session.send(SessionMessage(message))
 
     async def write() -> None:
-        async with from_server:
-            async for item in from_server:
-                gate.sent(item)
-                await stdout.write(json_line(item))
-                await stdout.flush()
+        pipe = await _Pipe.open(stdout, write=True)
+
+        def blocking(data: bytes) -> None:
+            stdout.write(data)
+            stdout.flush()
+
+        try:
+            async with from_server:
+                async for item in from_server:
+                    gate.sent(item)
+                    data = json_line(item).encode("utf-8", "replace")
+                    await (pipe.write(data) if pipe else anyio.to_thread.run_sync(blocking, data))
+        finally:
+            if pipe is not None:
+                pipe.close()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(read)
