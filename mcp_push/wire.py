@@ -218,8 +218,9 @@ class Wire(httpx.AsyncBaseTransport):
                 ),
                 timeout,
             )
-        except (asyncio.TimeoutError, TimeoutError):
-            raise httpx.ConnectTimeout(f"could not connect to {host}:{port} within {timeout:g} s") from None
+        except (asyncio.TimeoutError, TimeoutError):  # ours, or the system's own (ETIMEDOUT)
+            within = f" within {timeout:g} s" if timeout is not None else ""
+            raise httpx.ConnectTimeout(f"could not connect to {host}:{port}{within}") from None
         except (OSError, ssl.SSLError) as exc:  # refused, unreachable, DNS, certificate
             raise httpx.ConnectError(f"{host}:{port}: {exc}") from exc
         return conn
@@ -266,7 +267,7 @@ async def _read_head(
     conn: _Connection, timeout: float | None
 ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
     buffer = conn.buffer
-    while (end := buffer.find(b"\r\n\r\n")) < 0:
+    while (end := buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)) < 0:
         if len(buffer) > MAX_HEAD:
             raise httpx.RemoteProtocolError("response headers over 64 KiB")
         await conn.more(timeout)
@@ -293,7 +294,7 @@ async def _read_exactly(conn: _Connection, length: int, timeout: float | None) -
 
 
 async def _read_line(conn: _Connection, timeout: float | None) -> bytes:
-    while (end := conn.buffer.find(b"\r\n")) < 0:
+    while (end := conn.buffer.find(b"\r\n", 0, MAX_HEAD + 2)) < 0:
         if len(conn.buffer) > MAX_HEAD:
             raise httpx.RemoteProtocolError("chunk header over 64 KiB")
         await conn.more(timeout)
