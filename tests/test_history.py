@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from mcp import ClientSession, StdioServerParameters
@@ -18,6 +23,7 @@ from mcp_push.cli import EXIT_OK, main
 from mcp_push.dispatch import dispatch
 from mcp_push.models import Notification
 from mcp_push.server import PushServer
+from mcp_push.store import Store
 from tests.recorder import Recorder, reply
 from tests.test_stdio import clean_env
 
@@ -235,3 +241,60 @@ async def test_no_secret_reaches_the_store(recorder, make_config):
     assert report.status == "failed" and "***" in report.results[0].error
     raw = b"".join(p.read_bytes() for p in config.store.path.parent.iterdir() if p.name.startswith("history.db"))
     assert raw and token.encode() not in raw and topic.encode() not in raw
+
+
+async def test_store_run_works_inline_once_the_file_is_open(tmp_path: Path) -> None:
+    store = Store(tmp_path / "run.db")
+    threads: list[int] = []
+
+    def add(note: Notification, source: str) -> int:
+        threads.append(threading.get_ident())
+        return store.add(note, source)
+
+    try:
+        first = await store.run(add, NOTE, "test")  # opens (creates) the file: in a worker thread
+        second = await store.run(add, NOTE, "test")
+    finally:
+        store.close()
+    assert threads[0] != threading.get_ident() and threads[1] == threading.get_ident()
+    assert second == first + 1
+
+
+async def test_store_run_waits_for_a_locked_file_off_the_loop(tmp_path: Path) -> None:
+    store = Store(tmp_path / "run.db")
+    await store.run(store.counts)  # the connection is open from here on
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write in progress
+    threads: list[int] = []
+    ticks: list[float] = []
+
+    def add(note: Notification, source: str) -> int:
+        threads.append(threading.get_ident())
+        return store.add(note, source)
+
+    async def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def release() -> None:
+        await asyncio.sleep(0.2)
+        other.execute("COMMIT")
+
+    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    started = time.monotonic()
+    try:
+        # Were the wait on the loop, the COMMIT (issued from the loop) could not run before the busy timeout.
+        nid = await asyncio.wait_for(store.run(add, NOTE, "test"), 5)
+        waited = time.monotonic() - started
+    finally:
+        ticker.cancel()
+        await releaser
+        other.close()
+    try:
+        assert waited >= 0.15 and len(ticks) >= 10
+        assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.1  # the loop was never blocked
+        assert threads[0] == threading.get_ident() and threads[-1] != threading.get_ident()  # tried inline, waited off
+        assert [e["id"] for e in store.history()] == [nid]
+    finally:
+        store.close()
