@@ -107,8 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "serve"
     if command != "serve":
-        # httpcore imports trio whenever it is installed (~70 ms); a CLI run is asyncio only, so it never needs it.
+        # A CLI run is asyncio only and never uses httpx's own command line, yet importing httpx loads that
+        # (click, and rich/pygments when installed: ~20 ms) and httpcore loads trio when installed (~70 ms).
         sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     if command == "hook":
         from mcp_push.hooks import run  # loads its own config: a hook exits 0 even on a bad one
 

@@ -15,8 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp_push import redact
 from mcp_push.models import explain
@@ -70,10 +69,15 @@ def merged_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class Settings(BaseSettings):
-    """Options that apply to every channel. Field names are the env var names."""
+class Settings(BaseModel):
+    """Options that apply to every channel. Field names are the env var names.
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, frozen=True)
+    A plain pydantic model fed from the merged mapping above, not a pydantic-settings `BaseSettings`: the
+    process env and the dotenv file must be merged once, because channels read the same merged view, so
+    none of BaseSettings' own sources would be used, and importing it cost every CLI run and agent hook
+    ~60-90 ms, a sixth of a cold send (docs/benchmarks.md)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
 
     HITOKOTO: bool = Field(False, description="Append a random hitokoto.cn quote to each message.")
     SKIP_PUSH_TITLE: str = Field("", description="Newline-separated titles that are never pushed.")
@@ -131,12 +135,6 @@ class Settings(BaseSettings):
     MCP_PUSH_EVENTS: str = Field(
         "start,update,end,error", description="Event kinds that are pushed at all, comma-separated."
     )
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
-        # Values arrive already merged (env over dotenv) through __init__; reading os.environ again here
-        # would let tests and embedders no longer choose the mapping.
-        return (init_settings,)
 
     @property
     def skip_titles(self) -> set[str]:
