@@ -3,6 +3,9 @@
 - `send`: spawn to exit of `python -m mcp_push send` to one local channel (the custom webhook), of
   `apprise -t -b URL` to one local `json://` URL and of the thread-per-channel script to one URL; the
   channel answers after D.
+- `floor`: spawn to exit of a process that only imports what any send on mcp-push's stack needs (asyncio,
+  httpx, pydantic; trio and httpx's CLI blocked as mcp-push blocks them) and sends nothing: the least a cold
+  `send` can cost with these dependencies, shown plus D beside the contenders.
 - `initialize`: spawn to the `initialize` reply of `python -m mcp_push` (one channel configured) and of a
   bare FastMCP server with one no-op tool (`bench/bare_server.py`).
 Runs alternate (the order rotates every repetition); medians are reported.
@@ -38,6 +41,11 @@ from bench.stdio import spawn_to_initialize
 
 SEND = ("mcp-push send", "apprise CLI", "threads script")
 INIT = ("mcp-push server", "bare FastMCP")
+FLOOR = "stack floor: imports only, + D"
+STACK = (
+    "import sys; sys.modules.setdefault('trio', None); sys.modules.setdefault('httpx._main', None); "
+    "import asyncio, httpx; from pydantic import BaseModel"
+)
 
 
 def commands(server: LocalServer, work: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -49,6 +57,7 @@ def commands(server: LocalServer, work: Path) -> dict[str, tuple[list[str], dict
             [PY, script("threaded_notify.py"), TITLE, CONTENT],
             clean_env(work, BENCH_URLS=f"{server.base}/threads/0"),
         ),
+        FLOOR: ([PY, "-c", STACK], clean_env(work)),
         "mcp-push server": ([PY, "-m", "mcp_push"], clean_env(work, **hook)),
         "bare FastMCP": ([PY, script("bare_server.py")], clean_env(work)),
     }
@@ -66,7 +75,7 @@ def main(reps: int, delay: float, results: Path = RESULTS, warmup: int = 1) -> d
     samples: dict[str, list[float]] = {}
     with workdir() as work, LocalServer(delay) as server:
         cmds = commands(server, work)
-        names = [n for n in (*SEND, *INIT) if n in cmds]
+        names = [n for n in (*SEND, FLOOR, *INIT) if n in cmds]
         samples = {n: [] for n in names}
         for name in names * warmup:  # untimed runs first: page cache, .pyc files
             cmd, env = cmds[name]
@@ -82,14 +91,14 @@ def main(reps: int, delay: float, results: Path = RESULTS, warmup: int = 1) -> d
                     continue
                 server.reset()
                 elapsed, code, err = timed_run(cmd, env, work)
-                if code != 0 or server.stats()["total"] != 1:
+                if code != 0 or server.stats()["total"] != (0 if name == FLOOR else 1):
                     raise AssertionError(f"{name} did not deliver exactly once (exit {code}): {err}")
-                samples[name].append(elapsed)
+                samples[name].append(elapsed + (delay if name == FLOOR else 0))
     med = {n: median(v) for n, v in samples.items()}
     mine = med.get("mcp-push send")
     send_rows = [
         [n, ms(med[n]), ms(med[n] - delay) if med[n] is not None else "–", ratio(med[n], mine)]
-        for n in SEND
+        for n in (*SEND, FLOOR)
         if n in med
     ]
     init_rows = [[n, ms(med[n]), ratio(med[n], med.get("bare FastMCP"))] for n in INIT]
