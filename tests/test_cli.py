@@ -130,6 +130,45 @@ def test_send_path_imports_neither_mcp_nor_unused_channels(recorder, tmp_path):
     assert proc.stderr.strip().splitlines()[-1] == "0 ['channels.base', 'channels.limits', 'channels.ntfy']"
 
 
+def test_send_path_skips_what_a_send_does_not_use(recorder, tmp_path):
+    """Each of these cost a cold send tens of milliseconds (docs/benchmarks.md): pydantic-settings, httpcore
+    with anyio and h11 (mcp-push's own transport sends a direct request), and httpx's command line."""
+    recorder.respond(reply(200, {"id": "1"}))
+    code = (
+        "import sys; from mcp_push.cli import main; rc = main(['send', 'T', 'b']);"
+        "heavy = ('pydantic_settings', 'httpcore', 'anyio', 'h11', 'trio', 'click', 'mcp');"
+        "print(rc, sorted(m for m in heavy if sys.modules.get(m)), file=sys.stderr)"
+    )
+    env = clean_env(tmp_path, NTFY_TOPIC="t0123", NTFY_URL=recorder.url)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "0 []"
+    assert recorder.requests, "the notification was not sent"
+
+
+def test_reader_leaving_early_is_no_crash(tmp_path):
+    """`mcp-push channels | head -1`: the pipe closes under the writer; exit 1 without a traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_push", "channels"],
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the first line: a start-up takes far longer than this
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 1
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+def test_console_script_runs_the_module_entry():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "mcp-push"]
+    assert script.value == "mcp_push.__main__:run"
+    assert callable(script.load())
+
+
 def test_console_script_and_module_entry(tmp_path):
     env = clean_env(tmp_path)
     proc = subprocess.run(
