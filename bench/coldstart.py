@@ -4,7 +4,8 @@
   `apprise -t -b URL` to one local `json://` URL and of the thread-per-channel script to one URL; the
   channel answers after D.
 - `floor`: spawn to exit of a process that only imports what any send on mcp-push's stack needs (asyncio,
-  httpx, pydantic; trio and httpx's CLI blocked as mcp-push blocks them) and sends nothing: the least a cold
+  httpx, pydantic; trio and httpx's CLI blocked and the garbage collector handled as mcp-push's entry point
+  does) and sends nothing: the least a cold
   `send` can cost with these dependencies, shown plus D beside the contenders.
 - `initialize`: spawn to the `initialize` reply of `python -m mcp_push` (one channel configured) and of a
   bare FastMCP server with one no-op tool (`bench/bare_server.py`).
@@ -42,9 +43,9 @@ from bench.stdio import spawn_to_initialize
 SEND = ("mcp-push send", "apprise CLI", "threads script")
 INIT = ("mcp-push server", "bare FastMCP")
 FLOOR = "stack floor: imports only, + D"
-STACK = (
-    "import sys; sys.modules.setdefault('trio', None); sys.modules.setdefault('httpx._main', None); "
-    "import asyncio, httpx; from pydantic import BaseModel"
+STACK = (  # imported the way mcp-push's entry point imports (no collection while importing, none at exit)
+    "import gc, sys; gc.disable(); sys.modules.setdefault('trio', None); sys.modules.setdefault('httpx._main', None); "
+    "import asyncio, httpx; from pydantic import BaseModel; gc.freeze()"
 )
 
 
