@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import stat
+import sys
 import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -233,6 +234,8 @@ class _Pipe(asyncio.Protocol):
 
     @classmethod
     async def open(cls, stream: IO[bytes], write: bool) -> _Pipe | None:
+        if sys.platform == "win32":  # asyncio's Windows loops take no plain pipe descriptors
+            return None
         try:
             fd = stream.fileno()
             kind = os.fstat(fd).st_mode
