@@ -15,6 +15,14 @@ from tests.recorder import reply
 SECRET_TOPIC = "stdio-topic-secret-0123456789"
 
 
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+
+
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Only what the server needs: no developer tokens, no user config."""
     import os
@@ -64,16 +72,7 @@ def test_stdout_carries_only_json_rpc(recorder, tmp_path):
     """Console output, logs at DEBUG and warnings must all stay off stdout."""
     recorder.respond(reply(200, {"id": "m1"}))
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
@@ -124,16 +123,7 @@ def test_regular_files_as_stdin_and_stdout(tmp_path: Path) -> None:
         "\n".join(
             json.dumps(m)
             for m in (
-                {
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-06-18",
-                        "capabilities": {},
-                        "clientInfo": {"name": "t", "version": "1"},
-                    },
-                },
+                INITIALIZE,
                 {"jsonrpc": "2.0", "method": "notifications/initialized"},
                 {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
             )
