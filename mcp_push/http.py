@@ -61,7 +61,7 @@ def client(proxy: str | None = None) -> httpx.AsyncClient:
         found = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             proxy=proxy,
-            verify=True if direct else tls_context(),
+            verify=True if direct else tls_context(),  # direct: Wire asks for the context on its first https use
             transport=chosen,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
