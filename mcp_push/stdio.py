@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from mcp_push.models import explain
+from mcp_push.streams import BufferedProtocol
 
 log = logging.getLogger("mcp_push")
 
@@ -218,18 +219,14 @@ async def read_lines(stdin: IO[bytes]) -> AsyncIterator[bytes | None]:
             yield line
 
 
-class _Pipe(asyncio.Protocol):
+class _Pipe(BufferedProtocol):
     """stdin or stdout as an asyncio pipe, when it is one (as an MCP client starts us): no worker-thread
     hand-off per message, which cost more CPU than mcp-push's own work on a small call. Files and
     terminals keep the blocking path, since making them non-blocking would leak to other processes."""
 
     def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.transport: asyncio.BaseTransport | None = None
-        self.ended = False
-        self.error: Exception | None = None
+        super().__init__()
         self.skipping = False  # inside a line over the limit, dropping it
-        self._waiter: asyncio.Future[None] | None = None
         self._fd = -1
 
     @classmethod
@@ -252,41 +249,10 @@ class _Pipe(asyncio.Protocol):
         await connect(lambda: pipe, file)
         return pipe
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
+        super().data_received(data)
         if len(self.buffer) > 2 * MAX_MESSAGE_BYTES:  # the reader is behind: stop reading for now
             typing.cast(asyncio.ReadTransport, self.transport).pause_reading()
-        self._wake()
-
-    def eof_received(self) -> bool | None:
-        self.ended = True
-        self._wake()
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.ended, self.error = True, exc
-        self._wake()
-
-    def pause_writing(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        self._wake()
-        self._waiter = None
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def _wait(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
 
     async def readline(self) -> bytes | None:
         """The next line with its newline (the last may lack one); b"" at EOF; None for a line over the
@@ -311,19 +277,18 @@ class _Pipe(asyncio.Protocol):
                 self.buffer.clear()
                 self.skipping = True
                 continue
-            if self.ended:
+            if self.closed:
                 line, self.skipping = bytes(self.buffer), False
                 self.buffer.clear()
                 return line
             typing.cast(asyncio.ReadTransport, self.transport).resume_reading()
-            await self._wait()
+            await self.readable()
 
     async def write(self, data: bytes) -> None:
-        if self.ended:
+        if self.closed:
             raise BrokenPipeError(f"stdout is closed{f': {self.error}' if self.error else ''}")
         typing.cast(asyncio.WriteTransport, self.transport).write(data)
-        while (paused := self._waiter) is not None and not self.ended:  # the client reads slower than we write
-            await paused
+        await self.drained()  # while the client reads slower than we write
 
     def close(self) -> None:
         with suppress(OSError):

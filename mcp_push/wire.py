@@ -21,9 +21,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+import typing
 from collections.abc import Callable
 
 import httpx
+
+from mcp_push.streams import BufferedProtocol
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 4 * 1024 * 1024  # push services answer with a few hundred bytes of JSON
@@ -31,54 +34,17 @@ KEEP_IDLE = 32  # idle connections kept per origin (several channels may share o
 EXPIRY = 5.0  # seconds an idle connection is trusted; servers commonly drop them after 5-75 s
 
 
-class _Connection(asyncio.Protocol):
-    """One socket: buffers what arrives and wakes the single request waiting on it."""
+class _Connection(BufferedProtocol):
+    """One socket, serving one request at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.closed = False  # the peer closed (EOF) or the socket was lost
-        self.error: BaseException | None = None
+    def __init__(self) -> None:
+        super().__init__()
         self.received = 0  # bytes of the current response so far
         self.idle_since = 0.0
-        self._waiter: asyncio.Future[None] | None = None
-        self._writable: asyncio.Future[None] | None = None
-
-    # ---- asyncio callbacks ------------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
         self.received += len(data)
-        self._wake()
-
-    def eof_received(self) -> bool:
-        self.closed = True
-        self._wake()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed, self.error = True, exc
-        self._wake()
-        if self._writable is not None and not self._writable.done():
-            self._writable.set_result(None)
-
-    def pause_writing(self) -> None:
-        self._writable = self.loop.create_future()
-
-    def resume_writing(self) -> None:
-        if self._writable is not None and not self._writable.done():
-            self._writable.set_result(None)
-        self._writable = None
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    # ---- used by the transport --------------------------------------------------------------------
+        super().data_received(data)
 
     def usable(self, now: float) -> bool:
         return not self.closed and not self.buffer and now - self.idle_since < EXPIRY
@@ -89,14 +55,13 @@ class _Connection(asyncio.Protocol):
 
     def abort(self) -> None:
         if self.transport is not None:
-            self.transport.abort()
+            typing.cast(asyncio.Transport, self.transport).abort()
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         assert self.transport is not None
         self.received = 0
-        self.transport.write(data)
-        if self._writable is not None:  # the kernel buffer is full: wait for it to drain, bounded
-            await self._wait(self._writable, timeout, httpx.WriteTimeout)
+        typing.cast(asyncio.Transport, self.transport).write(data)
+        await self.drained(timeout, httpx.WriteTimeout)  # bounded wait while the kernel buffer is full
         if self.closed:
             raise httpx.WriteError(f"connection lost while sending{_because(self.error)}")
 
@@ -107,28 +72,8 @@ class _Connection(asyncio.Protocol):
             if until_close and self.error is None:
                 return False
             raise _disconnected(self.error, self.received > 0)
-        self._waiter = self.loop.create_future()
-        try:
-            await self._wait(self._waiter, timeout, httpx.ReadTimeout)
-        finally:
-            self._waiter = None
+        await self.readable(timeout, httpx.ReadTimeout)
         return True
-
-    async def _wait(self, future: asyncio.Future[None], timeout: float | None, error: type[Exception]) -> None:
-        # A timer on the future rather than asyncio.wait_for: no extra task per read.
-        timer = None
-        if timeout is not None:
-            timer = self.loop.call_later(timeout, _expire, future, error, timeout)
-        try:
-            await future
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-
-def _expire(future: asyncio.Future[None], error: type[Exception], timeout: float) -> None:
-    if not future.done():
-        future.set_exception(error(f"timed out after {timeout:g} s"))
 
 
 def _because(error: BaseException | None) -> str:
@@ -214,7 +159,7 @@ class Wire(httpx.AsyncBaseTransport):
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: _Connection(loop), host, port, ssl=context, server_hostname=host if context else None
+                    _Connection, host, port, ssl=context, server_hostname=host if context else None
                 ),
                 timeout,
             )
