@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,10 +25,14 @@ NASTY = Notification(title=NASTY_TITLE, content=NASTY_CONTENT)
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # No developer's ./config.env or exported tokens may leak into a test.
+    # No developer's ./config.env or exported tokens may leak into a test, and no CLI run's logging setup (its
+    # own stderr handler, no propagation) outlives the test that made it: later tests' caplog must see records.
     monkeypatch.chdir(tmp_path)
     redact.reset()
+    logger = logging.getLogger("mcp_push")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     yield
+    logger.handlers[:], logger.level, logger.propagate = saved
     redact.reset()
 
 

@@ -51,7 +51,6 @@ MARKER = "LEAK"
 KINDS = ["refused", "tls", "timeout", "401", "403", "html", "badjson", "business", "redirect"]
 VARIANTS = ["plain", "special"]
 FAST = {
-    "MCP_PUSH_TIMEOUT": "0.3",
     "MCP_PUSH_RETRIES": "0",
     "MCP_PUSH_DEADLINE": "5",
     "MCP_PUSH_PENDING_BACKOFF": "3600",  # no re-delivery pass while a test runs
@@ -311,6 +310,9 @@ def channel_env(stage: Stage, kind: str, variant: str) -> tuple[dict[str, str], 
     special = variant == "special"
     env = {
         **FAST,
+        # Short only where the server hangs: 25 connections at once to these local servers, TLS included, can take
+        # longer than that on a busy two-core machine, and the failure must be the kind under test.
+        "MCP_PUSH_TIMEOUT": "0.3" if kind == "timeout" else "4",
         "CONSOLE": "true",
         "DD_BOT_TOKEN": s("dingtalk", "DD_BOT_TOKEN"),
         "DD_BOT_SECRET": s("dingtalk", "DD_BOT_SECRET"),
