@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 TITLE_MAX_CHARS = 256
 TEXT_MAX_BYTES = 64 * 1024
 DATA_MAX_BYTES = 16 * 1024
 RUN_ID_MAX_CHARS = 128
+QUESTION_MAX_BYTES = 4 * 1024  # a question is read on a lock screen; both answer services cap a message at 4 KB
+OPTION_MAX_CHARS = 40  # a button label
+ASK_TIMEOUT_MAX = 3600.0
 
 
 def _not_blank(value: str) -> str:
@@ -39,6 +43,15 @@ def _within_bytes(limit: int):
 # C0/C1 controls (tab and line breaks aside) and unpaired surrogates: services reject them, and a lone
 # surrogate cannot even be encoded to UTF-8 for the wire. Validation rejects them; hooks strip them.
 DISALLOWED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+# Stripped rather than rejected where text comes from elsewhere (hook payloads, tool input): DISALLOWED, and
+# ANSI colour codes whole, rather than leaving "[31m" behind.
+_UNPRINTABLE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|" + DISALLOWED.pattern)
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
 
 
 def _clean_text(value: str) -> str:
@@ -174,6 +187,8 @@ class ChannelResult(BaseModel):
         False, description="Failed for a passing reason; it will be re-sent later (mcp-push retry, or the server)."
     )
     elapsed_ms: int = Field(description="Wall time spent on this channel.")
+    # The service's id of the message a question went out as, so its outcome can be shown there later.
+    _ref: str | None = PrivateAttr(None)
 
 
 class DeliveryReport(BaseModel):
@@ -192,6 +207,91 @@ class DeliveryReport(BaseModel):
     def delivered(self) -> bool:
         """Whether anything reached a destination; drives MCP's isError and the CLI exit code."""
         return any(r.ok for r in self.results) or self.status == "skipped"
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value or "\t" in value:
+        raise ValueError("must be one line (a button label)")
+    return value.strip()
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len({v.casefold() for v in values}) != len(values):
+        raise ValueError("must differ from each other, or an answer could not tell them apart")
+    return values
+
+
+QuestionText = Annotated[
+    str,
+    Field(description="The question, as the user will read it on their phone (at most 4 KiB)."),
+    AfterValidator(_not_blank),
+    AfterValidator(_clean_text),
+    AfterValidator(_within_bytes(QUESTION_MAX_BYTES)),
+]
+Option = Annotated[
+    str,
+    Field(min_length=1, max_length=OPTION_MAX_CHARS),
+    AfterValidator(_not_blank),
+    AfterValidator(_clean_text),
+    AfterValidator(_single_line),
+]
+Options = Annotated[
+    list[Option],
+    Field(
+        min_length=2,
+        max_length=4,
+        description="2 to 4 short answers, shown as buttons (each at most 40 characters, all different).",
+    ),
+    AfterValidator(_distinct),
+]
+AskTimeout = Annotated[
+    float | None,
+    Field(gt=0, le=ASK_TIMEOUT_MAX, description="Seconds to wait for the answer (at most 3600); default 120."),
+]
+
+
+class Ask(BaseModel):
+    """A question for the user with 2-4 choices, as a front door (MCP, CLI) received it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: QuestionText
+    options: Options = Field(default_factory=lambda: ["Yes", "No"])
+    timeout_seconds: AskTimeout = None
+    title: Title | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as channels carry it: its id, its choices, one signed answer token per choice, and what a
+    channel that cannot carry it says instead (where to answer)."""
+
+    id: str
+    choices: tuple[str, ...]
+    tokens: tuple[str, ...]
+    expires: float
+    elsewhere: str
+
+
+AskReason = Literal["timeout", "cancelled", "no_reply_channel", "not_delivered"]
+
+
+class AskResult(BaseModel):
+    answered: bool = Field(description="True when the user picked one of the options in time.")
+    answer: str | None = Field(None, description="The option the user picked.")
+    channel: str | None = Field(None, description="Where the answer came from, e.g. 'telegram'.")
+    elapsed_s: float = Field(description="Seconds from asking to the answer (or to giving up).")
+    reason: AskReason | None = Field(
+        None,
+        description=(
+            "Why there is no answer: timeout (nobody answered in time), cancelled, no_reply_channel (no configured "
+            "channel can carry an answer: ask in the conversation instead), not_delivered (every channel failed)."
+        ),
+    )
+    summary: str = Field("", description="One line for humans and agents.")
+    id: int | None = Field(None, description="The question's id in the local history (`mcp-push history`).")
+    problems: dict[str, str] | None = Field(None, description="Channels that could not carry answers, and why.")
+    results: list[ChannelResult] = Field(default_factory=list, description="How the question was delivered.")
 
 
 def explain(error: ValidationError) -> str:

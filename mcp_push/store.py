@@ -5,6 +5,11 @@ Writes are short `BEGIN IMMEDIATE` transactions on the process's one connection.
 `Store.run`: a write takes tens of microseconds when the file is free, far less than handing it to a
 worker thread, so it runs right there and only waits for a busy file in a thread.
 
+Questions live here too, because the answer travels through this file: whichever process reads a bot's
+or a topic's answers (one per source, holding a lease in `listeners`) records them in `questions`, and the
+process that asked reads its answer from there. A question's first valid answer wins (one conditional
+UPDATE), which makes every answer token single-use across processes.
+
 A failed delivery that may succeed later stays *pending* for that channel; a claim with a lease makes
 sure one re-send happens at a time, whoever (CLI `retry`, the server) runs it.
 Text passes through `redact` on the way in, so no secret can reach the file.
@@ -57,7 +62,27 @@ CREATE TABLE IF NOT EXISTS pending (
     claimed_until REAL,
     PRIMARY KEY (notification_id, channel)
 );
+CREATE TABLE IF NOT EXISTS questions (
+    id TEXT PRIMARY KEY,
+    notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    choices TEXT NOT NULL,
+    origins TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answer INTEGER,
+    channel TEXT,
+    sender TEXT,
+    answered REAL
+);
+CREATE TABLE IF NOT EXISTS listeners (
+    key TEXT PRIMARY KEY,
+    owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0,
+    cursor TEXT
+);
 CREATE INDEX IF NOT EXISTS attempts_by_notification ON attempts(notification_id);
+CREATE INDEX IF NOT EXISTS questions_by_notification ON questions(notification_id);
 CREATE INDEX IF NOT EXISTS attempts_by_time ON attempts(created);
 CREATE INDEX IF NOT EXISTS notifications_by_run ON notifications(run_id);
 """
@@ -222,6 +247,63 @@ class Store:
             claims[row["notification_id"]].channels.append(row["channel"])
         return list(claims.values())
 
+    # ---- questions and the processes that read their answers -------------------------------------
+
+    def add_question(
+        self, qid: str, nid: int, *, expires: float, choices: list[str], origins: dict[str, str]
+    ) -> None:
+        with self._db(write=True) as db:
+            db.execute(
+                "INSERT INTO questions (id, notification_id, created, expires, choices, origins, status)"
+                " VALUES (?,?,?,?,?,?,'waiting')",
+                (qid, nid, time.time(), expires, json.dumps(choices), json.dumps(origins)),
+            )
+
+    def question(self, qid: str) -> dict[str, Any] | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM questions WHERE id = ?", (qid,)).fetchone()
+        return _question(row) if row else None
+
+    def answer(self, qid: str, index: int, *, channel: str, sender: str) -> bool:
+        """Take this answer if the question still waits for one: True for the first valid answer only."""
+        now = time.time()
+        with self._db(write=True) as db:
+            taken = db.execute(
+                "UPDATE questions SET status = 'answered', answer = ?, channel = ?, sender = ?, answered = ?"
+                " WHERE id = ? AND status = 'waiting' AND expires >= ?",
+                (index, channel, redact(sender), now, qid, now),
+            ).rowcount
+        return taken == 1
+
+    def close_question(self, qid: str, status: str) -> dict[str, Any]:
+        """End a question that has no answer (expired, cancelled, undelivered) unless one just arrived; the
+        question as it now stands."""
+        with self._db(write=True) as db:
+            db.execute("UPDATE questions SET status = ? WHERE id = ? AND status = 'waiting'", (status, qid))
+            row = db.execute("SELECT * FROM questions WHERE id = ?", (qid,)).fetchone()
+        return _question(row)
+
+    def lease(self, key: str, owner: str, seconds: float) -> tuple[bool, str | None]:
+        """Become (or stay) the one reader of answer source `key` for `seconds`; whether that worked, and
+        where the last reader stopped (its cursor)."""
+        now = time.time()
+        with self._db(write=True) as db:
+            db.execute("INSERT OR IGNORE INTO listeners (key) VALUES (?)", (key,))
+            held = db.execute(
+                "UPDATE listeners SET owner = ?, lease_until = ? WHERE key = ? AND (owner = ? OR lease_until < ?)",
+                (owner, now + seconds, key, owner, now),
+            ).rowcount
+            cursor = db.execute("SELECT cursor FROM listeners WHERE key = ?", (key,)).fetchone()[0]
+        return held == 1, cursor
+
+    def advance(self, key: str, owner: str, cursor: str | None) -> None:
+        with self._db(write=True) as db:
+            db.execute("UPDATE listeners SET cursor = ? WHERE key = ? AND owner = ?", (cursor, key, owner))
+
+    def release(self, key: str, owner: str) -> None:
+        with self._db(write=True) as db:
+            db.execute("UPDATE listeners SET lease_until = 0 WHERE key = ? AND owner = ?", (key, owner))
+
     def prune(self) -> int:
         """Bound the file by age and by count; returns how many notifications were removed."""
         with self._db(write=True) as db:
@@ -266,6 +348,10 @@ class Store:
             pending = db.execute(
                 f"SELECT notification_id, channel FROM pending WHERE notification_id IN ({marks})", ids
             ).fetchall()
+            questions = {
+                row["notification_id"]: _question(row)
+                for row in db.execute(f"SELECT * FROM questions WHERE notification_id IN ({marks})", ids)
+            }
         out = []
         for row in rows:
             out.append(
@@ -292,6 +378,7 @@ class Store:
                         if a["notification_id"] == row["id"]
                     ],
                     "pending": sorted(p["channel"] for p in pending if p["notification_id"] == row["id"]),
+                    "question": questions.get(row["id"]),
                 }
             )
         return out
@@ -328,6 +415,25 @@ class Store:
                 table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in ("notifications", "attempts", "pending")
             }
+
+
+def _question(row: sqlite3.Row) -> dict[str, Any]:
+    choices = json.loads(row["choices"])
+    answer = row["answer"]
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "choices": choices,
+        "origins": json.loads(row["origins"]),
+        "expires": row["expires"],
+        "time": _iso(row["created"]),
+        "answer": choices[answer] if answer is not None and 0 <= answer < len(choices) else None,
+        "answer_index": answer,
+        "channel": row["channel"],
+        "sender": row["sender"],
+        "answered": row["answered"],
+        "elapsed_s": round(row["answered"] - row["created"], 1) if row["answered"] else None,
+    }
 
 
 def _iso(epoch: float) -> str:
