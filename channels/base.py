@@ -5,6 +5,11 @@ env var name, secrets typed `SecretStr`), what request(s) a notification becomes
 service reports success (`check`), plus its size `limits` and `rates` where the service documents them.
 Sending, timing, timeouts, retries, pacing, fitting text to limits, error mapping and secret masking
 happen here, once, so a channel file reads like the service's API page.
+
+A channel that can carry an answer back adds `ask` (the question with one button per choice) and
+`replies` (one long poll for the buttons pressed), and optionally `settle` (show the outcome on the
+question's message). Nothing outside the module changes: `carries` sees the methods, and the shared ask
+flow (`mcp_push/ask.py`) signs the tokens, coordinates the readers and checks every answer.
 """
 
 from __future__ import annotations
@@ -14,21 +19,23 @@ import contextvars
 import email.utils
 import html
 import logging
+import os
 import random
 import re
 import time
 import traceback
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
 from channels.limits import Limiter, Limits, Rate, RateLimited, fit
 from mcp_push import http
-from mcp_push.models import ChannelResult, Notification
+from mcp_push.models import ChannelResult, Notification, Question
 from mcp_push.redact import redact
 
 if TYPE_CHECKING:
@@ -107,6 +114,7 @@ class Request:
     data: Mapping[str, Any] | None = None
     content: bytes | str | None = None
     files: Any = None
+    timeout: float | None = None  # for a request that takes long by design (a long poll); else the policy's
 
 
 S = TypeVar("S", bound=ChannelSettings)
@@ -134,6 +142,18 @@ class Transient(ChannelError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A button someone pressed, as the service reported it; nothing here is trusted yet. `origins` are the
+    ids of where it came from (a chat id, a @name, a topic), checked against the question's configured one;
+    `ack`, when the service wants one, tells the presser what became of it."""
+
+    token: str
+    origins: frozenset[str]
+    sender: str  # who, for the log and the history
+    ack: Callable[[str], Awaitable[None]] | None = field(default=None, compare=False)
+
+
 class _Trace:
     """What one send observed; a mutable holder so it survives wait_for's inner task on 3.10/3.11."""
 
@@ -142,6 +162,7 @@ class _Trace:
         self.timeout = timeout
         self.status: int | None = None
         self.attempts = 1
+        self.ref: str | None = None  # the id of the message a question went out as
 
 
 _trace: contextvars.ContextVar[_Trace | None] = contextvars.ContextVar("trace", default=None)
@@ -155,10 +176,12 @@ class Channel(Generic[S]):
     Settings: ClassVar[type[ChannelSettings]]
     limits: ClassVar[Limits] = Limits()
     rates: ClassVar[tuple[Rate, ...]] = ()
+    max_choices: ClassVar[int] = 4  # buttons one message can have, for a channel that carries answers
 
-    def __init__(self, settings: S, policy: Policy | None = None) -> None:
+    def __init__(self, settings: S, policy: Policy | None = None, home: Path | None = None) -> None:
         self.settings = settings
         self.policy = policy or Policy()
+        self.home = home  # the state directory, for what a channel must remember between runs
         # One limiter per configured channel for the life of the process (the server's, typically).
         self.limiter = Limiter(self.rates) if self.rates else None
 
@@ -185,6 +208,65 @@ class Channel(Generic[S]):
     def proxy(self) -> str | None:
         return None
 
+    # ---- what a channel that carries answers provides ------------------------------------------
+
+    async def ask(self, note: Notification, question: Question) -> str | None:
+        """Send `note` with one button per choice, button i carrying `question.tokens[i]` back; return the
+        service's id of the message (for `settle`). Send with `self.call`, as `deliver` does."""
+        raise NotImplementedError
+
+    async def replies(self, cursor: str | None, since: float, wait: float) -> tuple[list[Reply], str | None]:
+        """One long poll of at most `wait` seconds: the buttons pressed since `cursor` (the value this method
+        returned last time; None at first, then start at the epoch time `since`), and the new cursor.
+        Raise `Transient` to be asked again shortly, `ChannelError` when answers cannot be read at all."""
+        raise NotImplementedError
+
+    async def settle(self, note: Notification, ref: str) -> None:
+        """Replace the question's message `ref` with `note` (its outcome on top), without buttons. Optional."""
+
+    @property
+    def answerer(self) -> str:
+        """Where valid answers come from (the configured chat, the reply topic), matched against `Reply.origins`."""
+        return self.name
+
+    @property
+    def listener(self) -> str:
+        """Names the answer source: the processes on a machine share one reader per source (a bot allows
+        one `getUpdates` at a time). Channels whose settings point at the same source return the same key."""
+        return self.name
+
+    @classmethod
+    def can_answer(cls) -> bool:
+        """Whether this kind of channel brings answers back: it fills in `ask` and `replies`."""
+        return cls.ask is not Channel.ask and cls.replies is not Channel.replies
+
+    def carries(self, question: Question) -> bool:
+        """Whether this channel can put `question` on screen with buttons and bring an answer back."""
+        return self.can_answer() and len(question.choices) <= self.max_choices
+
+    def remember(self, name: str, make: Callable[[], str]) -> str:
+        """A value this channel keeps between runs in the state directory (0600), made once by `make`
+        (say, a random suffix for a derived topic name); concurrent first runs agree on one value."""
+        if self.home is None:
+            return make()
+        path = self.home / "channels" / f"{self.name}-{name}"
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        draft = path.with_name(f".{path.name}.{random.getrandbits(64):x}")
+        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(make())
+        try:
+            os.link(draft, path)  # never replaces a value another process made first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return path.read_text(encoding="utf-8").strip()
+
     def classify(self, exc: BaseException) -> Literal["transient", "unsent", "maybe_sent"] | None:
         """Whether a failure may be retried: transient (the service said so), unsent (nothing reached
         the service), maybe_sent (it may have been accepted: retried only on opt-in), or None."""
@@ -206,12 +288,25 @@ class Channel(Generic[S]):
         for request in [requests] if isinstance(requests, Request) else requests:
             await self.call(request)
 
+    async def _ask(self, note: Notification, question: Question) -> None:
+        self._current().ref = await self.ask(note, question)
+
+    async def request(self, request: Request, *, within: float | None = None, retry: bool = True) -> httpx.Response:
+        """One request outside a send (a long poll, an acknowledgement, an edit) with its own deadline:
+        `within` seconds, else the request's or the policy's timeout."""
+        budget = within if within is not None else (request.timeout or self.policy.timeout)
+        token = _trace.set(_Trace(time.monotonic() + budget, self.policy.timeout))
+        try:
+            return await (self.call(request) if retry else self._call_once(request))
+        finally:
+            _trace.reset(token)
+
     async def call(self, request: Request) -> httpx.Response:
         return await self.retrying(lambda: self._call_once(request))
 
     async def _call_once(self, request: Request) -> httpx.Response:
         trace = self._current()
-        trace.timeout = max(min(self.policy.timeout, trace.deadline - time.monotonic()), 0.001)
+        trace.timeout = max(min(request.timeout or self.policy.timeout, trace.deadline - time.monotonic()), 0.001)
         response = await http.client(self.proxy).request(
             request.method,
             request.url,
@@ -278,18 +373,28 @@ class Channel(Generic[S]):
             _trace.set(trace)
         return trace
 
-    async def send(self, note: Notification, deadline: float | None = None) -> ChannelResult:
-        """Fit, pace, deliver and describe the outcome; never raises (cancellation aside)."""
+    async def send(
+        self, note: Notification, deadline: float | None = None, question: Question | None = None
+    ) -> ChannelResult:
+        """Fit, pace, deliver and describe the outcome; never raises (cancellation aside).
+
+        With a `question`, a channel that `carries` it sends it with buttons, as one message (cut rather than
+        split: the buttons belong to all of it); any other channel sends it as text that says where to answer.
+        """
         started = time.perf_counter()
         deadline = deadline if deadline is not None else time.monotonic() + self.policy.deadline
         trace = _Trace(deadline, self.policy.timeout)
         _trace.set(trace)
         status, error, pending = "delivered", None, False
+        carried = question is not None and self.carries(question)
+        if question is not None and not carried:
+            note = note.model_copy(update={"content": f"{note.content}\n\n{question.elsewhere}"})
         try:
-            for part in fit(note, self.limits, self.policy.overflow):
+            for part in fit(note, self.limits, "truncate" if carried else self.policy.overflow):
                 if self.limiter:
                     await self.limiter.wait(deadline)
-                await asyncio.wait_for(self.deliver(part), max(deadline - time.monotonic(), 0.001))
+                sending = self._ask(part, question) if carried else self.deliver(part)  # type: ignore[arg-type]
+                await asyncio.wait_for(sending, max(deadline - time.monotonic(), 0.001))
         except RateLimited as exc:
             status, error, pending = "rate_limited", str(exc), True
         except ChannelError as exc:
@@ -314,6 +419,7 @@ class Channel(Generic[S]):
             pending=pending,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
+        result._ref = trace.ref
         # INFO, not WARNING: the report already tells the caller; the log is for tracing.
         log.info("%s: %s", self.name, result.error or f"delivered in {result.elapsed_ms} ms")
         return result

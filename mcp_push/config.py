@@ -113,6 +113,16 @@ class Settings(BaseModel):
         le=60,
         description="Seconds an agent hook may spend sending, so it never holds the agent up for long.",
     )
+    MCP_PUSH_ASK_TIMEOUT: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="Seconds a question (an approval, notify.ask, mcp-push ask) waits for your answer.",
+    )
+    MCP_PUSH_ASK_DEFAULT: Literal["none", "deny"] = Field(
+        "none",
+        description="An approval nobody answered in time: none (the agent asks in the terminal) or deny.",
+    )
     MCP_PUSH_RETRIES: int = Field(
         2, ge=0, le=10, description="Retries of a transient failure (429, 5xx, no connection)."
     )
@@ -186,7 +196,7 @@ class Config:
                 problems[name] = explain(exc)
                 continue
             if settings.enabled():
-                channels[name] = channel_cls(settings, self.policy)
+                channels[name] = channel_cls(settings, self.policy, self.settings.state_dir)
         return channels, problems
 
     @property

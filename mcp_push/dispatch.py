@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from channels import INBOX, REGISTRY
 from mcp_push import redact
 from mcp_push.config import Config
-from mcp_push.models import ChannelResult, DeliveryReport, Notification
+from mcp_push.models import ChannelResult, DeliveryReport, Notification, Question
 
 if TYPE_CHECKING:
     from channels.base import Channel
@@ -112,7 +112,7 @@ async def dispatch(
     if nid is None or not settings.MCP_PUSH_HISTORY:
         results = [r.model_copy(update={"pending": False}) for r in results]
     if nid is not None:
-        await _record(config, nid, results)
+        await record(config, nid, results)
     return _report(results, fallback=fallback and not config.problems, nid=nid)
 
 
@@ -124,24 +124,31 @@ async def redeliver(config: Config, claim: Claim, progress: Progress | None = No
     results += [
         ChannelResult(name=n, ok=False, status="failed", error="no longer configured", elapsed_ms=0) for n in gone
     ]
-    await _record(config, claim.id, results)
+    await record(config, claim.id, results)
     return _report(results, fallback=False, nid=claim.id)
 
 
 async def fan_out(
-    config: Config, targets: Sequence[Channel], note: Notification, progress: Progress | None = None
+    config: Config,
+    targets: Sequence[Channel],
+    note: Notification,
+    progress: Progress | None = None,
+    *,
+    question: Question | None = None,
+    budget: float | None = None,
 ) -> list[ChannelResult]:
-    """Send to every target at once; each stops itself at the deadline, and this waits no longer."""
+    """Send to every target at once (a `question` with buttons where a channel carries it); each stops
+    itself at the deadline, `budget` seconds or MCP_PUSH_DEADLINE, and this waits no longer."""
     if not targets:
         return []
-    budget = config.settings.MCP_PUSH_DEADLINE
+    budget = min(budget or config.settings.MCP_PUSH_DEADLINE, config.settings.MCP_PUSH_DEADLINE)
     started = time.perf_counter()
     deadline = time.monotonic() + budget
     done_count = 0
 
     async def one(channel: Channel) -> ChannelResult:
         nonlocal done_count
-        result = await channel.send(note, deadline)
+        result = await channel.send(note, deadline, question)
         done_count += 1
         if progress is not None:
             try:
@@ -169,7 +176,7 @@ async def fan_out(
     return results
 
 
-async def _record(config: Config, nid: int, results: list[ChannelResult]) -> None:
+async def record(config: Config, nid: int, results: list[ChannelResult]) -> None:
     try:
         await config.store.run(config.store.record, nid, results, backoff=config.settings.MCP_PUSH_PENDING_BACKOFF)
         if nid % PRUNE_EVERY == 0:

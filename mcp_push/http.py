@@ -5,7 +5,9 @@ through `mcp_push.wire`, a lean HTTP/1.1 transport whose pool is a dict per orig
 scanned every connection on each request start and end: ~90 ms of CPU per 25-channel fan-out through one
 client, docs/benchmarks.md). When a proxy is in play, from a channel's setting or the standard
 HTTP(S)_PROXY / ALL_PROXY / NO_PROXY variables, httpx's own transport does the work, proxy rules included.
-The TLS context, the costly part (loading the CA bundle), is built once, on the first https connection.
+A streamed response (ntfy's subscription, which stays open) also takes httpx's own transport: `wire`
+reads a body whole. The TLS context, the costly part (loading the CA bundle), is built once, on the first
+https connection.
 httpx is imported on first use, so a send that only reaches the console or the inbox never loads it.
 """
 
@@ -29,7 +31,7 @@ transport: httpx.AsyncBaseTransport | None = None
 
 T = TypeVar("T")
 
-_clients: dict[tuple[int, str | None], httpx.AsyncClient] = {}
+_clients: dict[tuple[int, str | None, bool], httpx.AsyncClient] = {}
 _tls: ssl.SSLContext | None = None
 
 
@@ -43,15 +45,16 @@ def tls_context() -> ssl.SSLContext:
     return _tls
 
 
-def client(proxy: str | None = None) -> httpx.AsyncClient:
-    """The pooled client for the running event loop (and `proxy`, a channel's own proxy URL)."""
-    key = (id(asyncio.get_running_loop()), proxy)
+def client(proxy: str | None = None, *, stream: bool = False) -> httpx.AsyncClient:
+    """The pooled client for the running event loop (and `proxy`, a channel's own proxy URL); `stream` for
+    responses read as they arrive (`client.stream(...)`)."""
+    key = (id(asyncio.get_running_loop()), proxy, stream)
     found = _clients.get(key)
     if found is None or found.is_closed:
         import httpx
 
         # httpx applies the proxy variables only with its own transport, so a proxied client keeps that.
-        direct = proxy is None and not _environment_proxies()
+        direct = proxy is None and not _environment_proxies() and not stream
         if transport is not None or not direct:
             chosen = transport
         else:
