@@ -1,4 +1,4 @@
-"""The shell front door: `mcp-push send|event|channels|test|inbox|history|stats|retry|hook|serve`.
+"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|serve`.
 
 The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
 pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
@@ -17,16 +17,20 @@ from pydantic import ValidationError
 
 from mcp_push import __version__
 from mcp_push.config import Config, ConfigError
-from mcp_push.models import DeliveryReport, Event, Notification, explain
+from mcp_push.models import Ask, AskResult, DeliveryReport, Event, Notification, explain
 
 EXIT_OK = 0  # delivered; also: saved to the local inbox because nothing is configured, or skipped by title
 EXIT_FAILED = 1  # no channel accepted it
 EXIT_USAGE = 2  # bad arguments, bad input or unusable configuration
 EXIT_PARTIAL = 3  # some channels accepted it, some did not
+EXIT_NO_ANSWER = 4  # `ask`: nobody answered in time
 
 EPILOG = """exit codes: 0 delivered (or kept in the local inbox when no channel is configured),
-1 every channel failed, 2 bad input or usage, 3 partly delivered.
+1 every channel failed, 2 bad input or usage, 3 partly delivered, 4 (ask) no answer in time.
 Channels are configured with env vars or a config.env file; `mcp-push channels` lists them."""
+ASK_EPILOG = """prints the chosen option on stdout. exit codes: 0 answered, 4 no answer in time,
+1 the question reached no channel that can carry an answer, 2 bad input, or no configured channel
+can carry answers (Telegram and ntfy can)."""
 
 
 class UsageProblem(Exception):
@@ -58,6 +62,15 @@ def parser() -> argparse.ArgumentParser:
     event.add_argument("--timestamp", metavar="ISO8601")
     common(event)
 
+    ask = sub.add_parser("ask", help="ask a question on your phone, wait, print the answer", epilog=ASK_EPILOG)
+    ask.add_argument("question")
+    ask.add_argument(
+        "--option", "-o", action="append", metavar="TEXT", help="a possible answer, 2 to 4 of them (default: Yes, No)"
+    )
+    ask.add_argument("--timeout", type=float, metavar="SECONDS", help="how long to wait (default MCP_PUSH_ASK_TIMEOUT)")
+    ask.add_argument("--title", help="the push's title instead of the question's first line")
+    common(ask)
+
     channels = sub.add_parser("channels", help="list every channel, its variables and whether it is configured")
     channels.add_argument("--json", action="store_true", help="machine-readable listing")
     channels.add_argument(
@@ -76,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
     agents = hook.add_subparsers(dest="agent", metavar="AGENT", required=True)
     claude = agents.add_parser("claude-code", help="read a Claude Code hook's JSON on stdin")
     claude.add_argument("--print-config", action="store_true", help="print the settings.json hooks to add")
+    claude.add_argument(
+        "--approvals", action="store_true", help="with --print-config: also PermissionRequest, answered from your phone"
+    )
     generic = agents.add_parser("generic", help="a lifecycle event for any agent or script; the message on stdin")
     # Checked in hooks.py, not with choices=: argparse exits 2, which a Stop hook reads as "keep working".
     generic.add_argument("--event", default="end", metavar="{start,update,end,error}", help="default: end")
@@ -131,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return getattr(views, command)(config, args)
         if command == "retry":
             return _retry(config, args)
+        if command == "ask":
+            return _ask(config, args)
         return _deliver(config, _notification(command, args), args)
     except (ConfigError, UsageProblem) as exc:
         print(f"mcp-push: {exc}", file=sys.stderr)
@@ -190,6 +208,43 @@ def _deliver(config: Config, note: Notification, args: argparse.Namespace) -> in
     if report.status == "no_channels":
         print(f"mcp-push: {report.summary}", file=sys.stderr)
     return exit_code(report)
+
+
+def _ask(config: Config, args: argparse.Namespace) -> int:
+    from mcp_push import http
+    from mcp_push.ask import ask, prompt_for
+    from mcp_push.dispatch import UsageError
+    from mcp_push.redact import redact
+
+    try:
+        request = Ask(
+            question=args.question, options=args.option or ["Yes", "No"], timeout_seconds=args.timeout, title=args.title
+        )
+    except ValidationError as exc:
+        raise UsageProblem(f"invalid input: {explain(exc)}") from None
+    shown: list[AskResult] = []
+
+    def show(result: AskResult) -> None:
+        """At once, before the question's messages are updated: a script waits for this line."""
+        if shown:
+            return
+        shown.append(result)
+        if args.json:
+            print(redact(result.model_dump_json(indent=2, exclude_none=True)), flush=True)
+        elif result.answered:
+            print(result.answer, flush=True)
+        if not result.answered:
+            print(f"mcp-push: {redact(result.summary)}", file=sys.stderr, flush=True)
+
+    prompt = prompt_for(request, config.settings)
+    try:
+        result = http.run(ask(config, prompt, channels=args.channel, fallback=False, on_outcome=show))
+    except UsageError as exc:
+        raise UsageProblem(str(exc)) from None
+    show(result)
+    if result.answered:
+        return EXIT_OK
+    return {"timeout": EXIT_NO_ANSWER, "not_delivered": EXIT_FAILED}.get(result.reason or "", EXIT_USAGE)
 
 
 def exit_code(report: DeliveryReport) -> int:

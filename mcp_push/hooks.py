@@ -2,7 +2,8 @@
 
 An agent does not always remember to call `notify.*` when it is done, and a session waiting for your
 permission is exactly when you want a ping. Agents run shell hooks on those events, so this module turns
-one hook call into one notification through the normal `dispatch`.
+one hook call into one notification through the normal `dispatch`, and a `PermissionRequest` into a
+question on your phone (`mcp_push.ask.approval`) whose answer becomes Claude Code's decision.
 
 A hook runs on every turn, so it must be cheap (no MCP SDK, only the configured channels), quiet (short
 turns and repeated Stop hooks are skipped), bounded (`MCP_PUSH_HOOK_DEADLINE`) and harmless: whatever
@@ -17,16 +18,18 @@ import asyncio
 import json
 import logging
 import os
-import re
 import shlex
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_push.config import Config
-from mcp_push.models import DISALLOWED, EVENT_ICONS, TITLE_MAX_CHARS, DeliveryReport, Event, Notification
+from mcp_push.models import EVENT_ICONS, TITLE_MAX_CHARS, AskResult, DeliveryReport, Event, Notification, printable
+
+if TYPE_CHECKING:
+    from mcp_push.ask import Prompt
 
 log = logging.getLogger("mcp_push")
 
@@ -43,37 +46,57 @@ ACTION_TITLES = {
     "idle_prompt": "Claude is waiting for your input",
     "elicitation_dialog": "Claude needs your answer",
 }
-# What Notification rejects (DISALLOWED) is stripped instead; tool output quoted in a reply often carries
-# ANSI colour codes, removed whole rather than leaving "[31m" behind.
-_UNPRINTABLE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|" + DISALLOWED.pattern)
+
+
+class Output:
+    """The hook's one JSON object on stdout, printed once: as soon as a decision is known (the agent
+    parses all of stdout, and waits for it), or at the end with the usual fields alone."""
+
+    def __init__(self) -> None:
+        self.printed = False
+
+    def emit(self, extra: dict[str, Any] | None = None) -> None:
+        if not self.printed:
+            self.printed = True
+            print(json.dumps({**HOOK_OUTPUT, **(extra or {})}), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """The `hook` command. Never raises and always returns 0; its own failures go to stderr."""
     if getattr(args, "print_config", False):
-        print(json.dumps(claude_code_settings(), indent=2))
+        print(json.dumps(claude_code_settings(approvals=getattr(args, "approvals", False)), indent=2))
         return 0
+    output = Output()
     try:
-        _handle(args)
+        _handle(args, output)
     except Exception as exc:  # noqa: BLE001 - a hook must never fail the agent
         _warn(f"{type(exc).__name__}: {exc}")
-    print(json.dumps(HOOK_OUTPUT))
+    output.emit()
     return 0
 
 
-def claude_code_settings() -> dict[str, Any]:
+def claude_code_settings(approvals: bool = False) -> dict[str, Any]:
     """The `hooks` block for Claude Code's settings.json, run by this very Python so any venv works.
 
     Notification has no matcher: older Claude Code versions send no `notification_type` to match on, and
     the hook itself drops the informational ones. StopFailure (an API error ended the turn) needs Claude
-    Code 2.1.78 or newer. The timeout is only a backstop; the hook stops itself at its deadline.
+    Code 2.1.78 or newer. The timeout is only a backstop; the hook stops itself at its deadline. With
+    `approvals`, PermissionRequest too, with a timeout above the question's own (MCP_PUSH_ASK_TIMEOUT).
     """
     command = f"{shlex.quote(sys.executable)} -m mcp_push hook claude-code"
     entry = [{"hooks": [{"type": "command", "command": command, "timeout": 30}]}]
-    return {"hooks": {"Stop": entry, "StopFailure": entry, "Notification": entry}}
+    hooks = {"Stop": entry, "StopFailure": entry, "Notification": entry}
+    if approvals:
+        try:
+            wait = Config.load().settings.MCP_PUSH_ASK_TIMEOUT
+        except Exception:  # noqa: BLE001 - a broken config must not stop printing a snippet
+            wait = 120.0
+        timeout = int(wait) + 30
+        hooks["PermissionRequest"] = [{"hooks": [{"type": "command", "command": command, "timeout": timeout}]}]
+    return {"hooks": hooks}
 
 
-def _handle(args: argparse.Namespace) -> None:
+def _handle(args: argparse.Namespace, output: Output) -> None:
     raw = _read_stdin()
     config = _load_config()
     if args.agent == "generic":
@@ -85,6 +108,9 @@ def _handle(args: argparse.Namespace) -> None:
             payload = None
         if not isinstance(payload, dict):
             _warn("stdin is not a hook payload (a JSON object); nothing sent")
+            return
+        if payload.get("hook_event_name") == "PermissionRequest":
+            _approve(config, payload, args.channel, output)
             return
         note, reason = claude_code_notification(payload, config.settings.MCP_PUSH_HOOK_MIN_SECONDS)
         if note is None:
@@ -116,6 +142,55 @@ async def _send(config: Config, note: Notification, channels: list[str] | None) 
         return await asyncio.wait_for(dispatch(config, note, channels), config.settings.MCP_PUSH_DEADLINE + 1)
     except asyncio.TimeoutError:
         return DeliveryReport(status="failed", summary=f"gave up after {config.settings.MCP_PUSH_DEADLINE:g} s")
+
+
+def _approve(config: Config, payload: dict[str, Any], channels: list[str] | None, output: Output) -> None:
+    """Ask on the phone whether Claude may do what it asks; print the decision the moment it is known."""
+    from mcp_push import http
+    from mcp_push.ask import ask, decision
+
+    prompt, why = claude_code_approval(config, payload)
+    if prompt is None:
+        log.info("hook: not asked: %s", why)
+        return
+
+    def decide(result: AskResult) -> None:
+        if output.printed:
+            return
+        verdict = decision(result, config)
+        if verdict is not None:
+            output.emit({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": verdict}})
+        else:
+            output.emit()
+        if not result.answered:
+            _warn(f"no decision: {result.summary}")
+
+    result = http.run(ask(config, prompt, channels=channels, source="hook", on_outcome=decide, fallback=False))
+    decide(result)
+
+
+def claude_code_approval(config: Config, payload: dict[str, Any]) -> tuple[Prompt | None, str]:
+    """The question for a PermissionRequest, or None and why it is not asked."""
+    from mcp_push.ask import approval
+
+    transcript = read_transcript(payload.get("transcript_path"))
+    now = datetime.now(timezone.utc)
+    since = _seconds(now, transcript.last_prompt or transcript.started)
+    min_seconds = config.settings.MCP_PUSH_HOOK_MIN_SECONDS
+    if since is not None and since < min_seconds:
+        return None, f"you were active {since:.0f} s ago, within MCP_PUSH_HOOK_MIN_SECONDS={min_seconds:g}"
+    config.channels  # noqa: B018 - registers their secrets, which the question's text must not carry
+    cwd = _text(payload.get("cwd")) or os.getcwd()
+    session = _text(payload.get("session_id"))[:8] or "unknown"
+    prompt = approval(
+        config.settings,
+        agent="Claude",
+        project=Path(cwd).name or cwd,
+        tool=_text(payload.get("tool_name")),
+        tool_input=payload.get("tool_input"),
+        context=[f"project: {cwd}", f"session: {session}"],
+    )
+    return prompt, "asked"
 
 
 def claude_code_notification(payload: dict[str, Any], min_seconds: float) -> tuple[Notification | None, str]:
@@ -160,8 +235,8 @@ def claude_code_notification(payload: dict[str, Any], min_seconds: float) -> tup
 
     icon = EVENT_ICONS[kind] if kind else "🔔"
     lines = [f"project: {cwd}", f"session: {session}" + _durations(now, transcript)]
-    content = _clean(body) + "\n\n" + _clean("\n".join(lines))
-    title = _clean(f"{icon} {project}: {headline}")[:TITLE_MAX_CHARS]
+    content = printable(body) + "\n\n" + printable("\n".join(lines))
+    title = printable(f"{icon} {project}: {headline}")[:TITLE_MAX_CHARS]
     # run_id and event let the guards and the history group a session's notifications; a model without
     # those fields ignores them. "Needs your action" has no event kind, so MCP_PUSH_EVENTS never hides it.
     run_id = f"claude-code/{project}/{session}"[:128]
@@ -173,13 +248,13 @@ def generic_notification(event: str, message: str, *, run_id: str | None, title:
     event = event.strip().lower()
     if event not in EVENT_ICONS:
         raise ValueError(f"--event must be one of {', '.join(EVENT_ICONS)}, not {event!r}")
-    text = _clean(message).strip()
+    text = printable(message).strip()
     if len(text) > 8000:  # a piped log: its end says how it went
         text = "…" + text[-8000:]
-    run = _clean(run_id or "").strip() or Path.cwd().name or "hook"
+    run = printable(run_id or "").strip() or Path.cwd().name or "hook"
     note = Event(run_id=run[:128], event=event, message=text or f"{event} (no message)").to_notification()
     if title and title.strip():
-        note = note.model_copy(update={"title": _clean(title)[:TITLE_MAX_CHARS]})
+        note = note.model_copy(update={"title": printable(title)[:TITLE_MAX_CHARS]})
     return note
 
 
@@ -297,10 +372,6 @@ def _human(seconds: float) -> str:
 def _excerpt(text: str) -> str:
     text = text.strip()
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + " …"
-
-
-def _clean(text: str) -> str:
-    return _UNPRINTABLE.sub("", text)
 
 
 def _text(value: Any) -> str:

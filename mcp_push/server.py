@@ -1,4 +1,4 @@
-"""The MCP front door: FastMCP over stdio with `notify.send` and `notify.event`.
+"""The MCP front door: FastMCP over stdio with `notify.send`, `notify.event` and `notify.ask`.
 
 It parses, calls `dispatch`, and renders the report: structured (the `DeliveryReport`, with an
 `outputSchema`) plus a short text. Clients disagree about dots in tool names, so the other spelling
@@ -25,6 +25,9 @@ from mcp_push import __version__, http
 from mcp_push.config import Config
 from mcp_push.dispatch import UsageError, dispatch, redeliver
 from mcp_push.models import (
+    Ask,
+    AskResult,
+    AskTimeout,
     ChannelNames,
     Content,
     DeliveryReport,
@@ -32,6 +35,8 @@ from mcp_push.models import (
     EventData,
     EventKind,
     Notification,
+    Options,
+    QuestionText,
     RunId,
     Title,
     explain,
@@ -57,8 +62,19 @@ EVENT_DOC = (
     "when it failed, 'start'/'update' only if the user asked to follow progress. The title shows the "
     f"event and run_id at a glance; data is shown as key: value lines. {WHEN}"
 )
+ASK_DOC = (
+    "Ask the user a question with 2-4 short answers, pushed to their phone with one button per answer, and "
+    "wait for the answer (up to timeout_seconds). Use it only when you are blocked on a human decision and the "
+    "user may be away from the terminal; otherwise ask in the conversation. The result says which answer was "
+    "picked, or that none came in time (then go on without it or ask in the conversation), or that no channel "
+    "can carry answers."
+)
 ANNOTATIONS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
-NAMES = {"send": ("notify.send", "notify_send"), "event": ("notify.event", "notify_event")}
+NAMES = {
+    "send": ("notify.send", "notify_send"),
+    "event": ("notify.event", "notify_event"),
+    "ask": ("notify.ask", "notify_ask"),
+}
 
 # MCP's syslog-style levels, mapped onto Python's numbers for comparison.
 LEVELS: dict[str, int] = {
@@ -73,6 +89,7 @@ LEVELS: dict[str, int] = {
 }
 
 Report = Annotated[CallToolResult, DeliveryReport]
+AskReport = Annotated[CallToolResult, AskResult]
 
 
 def render(report: DeliveryReport) -> str:
@@ -110,10 +127,12 @@ class PushServer(FastMCP):
         self._mcp_server.version = __version__
         self.config = config
         self.client_level = logging.WARNING
+        self._asking: set[asyncio.Future[AskResult]] = set()
         listed = 0 if config.settings.MCP_PUSH_TOOL_NAMES == "dotted" else 1
         self.aliases = {names[1 - listed]: names[listed] for names in NAMES.values()}
         self.add_tool(self.send, NAMES["send"][listed], description=SEND_DOC, annotations=ANNOTATIONS)
         self.add_tool(self.event, NAMES["event"][listed], description=EVENT_DOC, annotations=ANNOTATIONS)
+        self.add_tool(self.ask, NAMES["ask"][listed], description=ASK_DOC, annotations=ANNOTATIONS)
         self._mcp_server.set_logging_level()(self.set_client_level)
         self.resource(
             "mcp-push://channels",
@@ -177,7 +196,8 @@ class PushServer(FastMCP):
         name = self.aliases.get(name, name)
         tool = self._tool_manager.get_tool(name)
         if tool is None:  # quoted and cut short: the name is whatever the client sent, megabytes included
-            listed = " and ".join(t.name for t in self._tool_manager.list_tools())
+            *others, last = [t.name for t in self._tool_manager.list_tools()]
+            listed = f"{', '.join(others)} and {last}"
             return error_result(f"Unknown tool: {brief(name)!r}; this server has {listed}")
         try:
             return await super().call_tool(name, arguments)
@@ -205,6 +225,54 @@ class PushServer(FastMCP):
     ) -> Report:
         note = Event(run_id=run_id, event=event, message=message, data=data, timestamp=timestamp).to_notification()
         return await self._deliver(note, channels, ctx)
+
+    async def ask(
+        self,
+        question: QuestionText,
+        ctx: Context,
+        options: Options = ["Yes", "No"],  # noqa: B006 - pydantic copies defaults; the schema shows this one
+        timeout_seconds: AskTimeout = None,
+        channels: ChannelNames = None,
+    ) -> AskReport:
+        from mcp_push.ask import ask, prompt_for
+
+        request = Ask(question=question, options=options, timeout_seconds=timeout_seconds)
+        outcome: asyncio.Future[AskResult] = asyncio.get_running_loop().create_future()
+
+        async def progress(done: float, total: float, message: str) -> None:
+            await ctx.report_progress(done, total, message=redact(message))
+
+        # Its own task: the client's cancellation stops the wait at once, and the question's messages are still
+        # updated to say so; the result returns when the answer is known, before those updates.
+        asking = asyncio.ensure_future(
+            ask(
+                self.config,
+                prompt_for(request, self.config.settings),
+                channels=channels,
+                source="mcp",
+                progress=progress,
+                on_outcome=lambda result: outcome.done() or outcome.set_result(result),
+            )
+        )
+        self._asking.add(asking)  # held until it has updated the messages, after the result went back
+        asking.add_done_callback(self._asking.discard)
+        try:
+            await asyncio.wait({asking, outcome}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            asking.cancel()
+            raise
+        if not outcome.done():  # ask ended without an outcome: bad channel names, or a bug
+            try:
+                result = asking.result()
+            except UsageError as exc:
+                raise Refused(str(exc)) from None
+        else:
+            result = outcome.result()
+        return CallToolResult(
+            content=[TextContent(type="text", text=redact(result.summary))],
+            structuredContent=result.model_dump(mode="json", exclude_none=True),
+            isError=result.reason == "not_delivered",
+        )
 
     async def _deliver(self, note: Notification, channels: list[str] | None, ctx: Context) -> CallToolResult:
         try:

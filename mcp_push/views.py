@@ -42,6 +42,26 @@ def marks(entry: dict[str, Any]) -> str:
     return " ".join(f"{name}{ticks}{'⟳' if name in entry['pending'] else ''}" for name, ticks in by_channel.items())
 
 
+OUTCOMES = {
+    "waiting": "waiting for an answer",
+    "expired": "no answer in time",
+    "cancelled": "withdrawn",
+    "undelivered": "not delivered",
+    "unreadable": "answers could not be read",
+}
+
+
+def outcome(question: dict[str, Any]) -> str:
+    """A question's line: its choices and what became of it (the audit trail of remote approvals)."""
+    choices = " / ".join(question["choices"])
+    if question["status"] == "answered":
+        return (
+            f"❓ {choices} → “{question['answer']}” via {question['channel']} after {question['elapsed_s']:g} s"
+            f" ({question['sender']})"
+        )
+    return f"❓ {choices} → {OUTCOMES.get(question['status'], question['status'])}"
+
+
 def history(config: Config, args: argparse.Namespace) -> int:
     entries = config.store.history(limit=args.limit, failed=args.failed, run_id=args.run)
     if args.json:
@@ -55,6 +75,8 @@ def history(config: Config, args: argparse.Namespace) -> int:
         when = entry["time"][5:16].replace("T", " ")
         print(f"{entry['id']:>6}  {when}  {clip(entry['title'], WIDTH - 21).rstrip()}")
         print(clip(f"        {marks(entry)}", WIDTH).rstrip())
+        if entry.get("question"):
+            print(clip(f"        {outcome(entry['question'])}", WIDTH).rstrip())
         latest = {a["channel"]: a for a in entry["attempts"]}
         for attempt in latest.values():
             if not attempt["ok"] and attempt["error"]:

@@ -22,7 +22,7 @@ async def test_tools_listed_with_schemas_and_annotations(make_config):
     async with connect(server_for(make_config)) as client:
         init_tools = (await client.list_tools()).tools
     tools = {t.name: t for t in init_tools}
-    assert set(tools) == {"notify.send", "notify.event"}
+    assert set(tools) == {"notify.send", "notify.event", "notify.ask"}
     send = tools["notify.send"]
     assert send.inputSchema["required"] == ["title", "content"]
     assert send.inputSchema["properties"]["title"]["maxLength"] == 256
@@ -83,14 +83,14 @@ async def test_underscore_names_are_accepted_but_not_listed(make_config):
         names = {t.name for t in (await client.list_tools()).tools}
     assert not result.isError
     assert result.structuredContent["status"] == "no_channels"
-    assert names == {"notify.send", "notify.event"}
+    assert names == {"notify.send", "notify.event", "notify.ask"}
 
 
 async def test_underscore_listing_mode(make_config):
     async with connect(server_for(make_config, MCP_PUSH_TOOL_NAMES="underscore")) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         dotted = await client.call_tool("notify.event", {"run_id": "r", "event": "error", "message": "m"})
-    assert names == {"notify_send", "notify_event"}
+    assert names == {"notify_send", "notify_event", "notify_ask"}
     assert not dotted.isError
 
 

@@ -49,7 +49,7 @@ async def test_sdk_client_over_stdio(recorder, tmp_path):
         assert init.serverInfo.name == "mcp-push"
         assert "must act" in (init.instructions or "")
         tools = {t.name: t for t in (await session.list_tools()).tools}
-        assert set(tools) == {"notify.send", "notify.event"}
+        assert set(tools) == {"notify.send", "notify.event", "notify.ask"}
         assert tools["notify.send"].outputSchema is not None
         sent = await session.call_tool("notify.send", {"title": "标题", "content": "正文 & more"})
         event = await session.call_tool("notify_event", {"run_id": "job-1", "event": "error", "message": "failed"})
@@ -150,4 +150,4 @@ def test_regular_files_as_stdin_and_stdout(tmp_path: Path) -> None:
     # run in fifteen, so only its content is checked, when it is there.
     assert set(by_id) <= {1, 2}
     if 2 in by_id:
-        assert {t["name"] for t in by_id[2]["result"]["tools"]} == {"notify.send", "notify.event"}
+        assert {t["name"] for t in by_id[2]["result"]["tools"]} == {"notify.send", "notify.event", "notify.ask"}
