@@ -1,4 +1,4 @@
-"""`python -m bench fanout|coldstart|throughput|all|startup|plot|report`; see docs/benchmarks.md."""
+"""`python -m bench fanout|coldstart|throughput|all|startup|answer|plot|report`; see docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ def _or(value: int | None, default: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description="mcp-push benchmarks (local server only).")
-    p.add_argument("benchmark", choices=["fanout", "coldstart", "throughput", "all", "startup", "plot", "report"])
+    benchmarks = ["fanout", "coldstart", "throughput", "all", "startup", "answer", "plot", "report"]
+    p.add_argument("benchmark", choices=benchmarks)
     p.add_argument("--results", type=Path, default=RESULTS, help=f"where JSON results go (default {RESULTS})")
-    p.add_argument("--reps", type=int, help="repetitions per contender (fanout 9, coldstart 15, startup 15)")
+    p.add_argument("--reps", type=int, help="repetitions per contender (fanout 9, coldstart 15, startup 15, answer 10)")
     p.add_argument("--warmup", type=int, help="untimed runs per contender first (fanout 2, coldstart 1)")
     p.add_argument("--delay", type=float, default=0.3, help="seconds each channel waits before answering (0.3)")
     p.add_argument("--channels", type=counts, default=[1, 8, 25], help="fan-out channel counts, e.g. 1,8,25")
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import startup
 
         startup.main(args.reps or 15, args.results)
+    if args.benchmark == "answer":
+        from bench import answer
+
+        answer.main(args.reps or 10, args.results)
     if args.benchmark == "plot":
         from bench.plot import plot_fanout
 

@@ -71,3 +71,10 @@ def test_throughput_and_report(tmp_path):
         check=True,
     ).stdout
     assert "### throughput: run" in report and "| target |" in report
+
+
+def test_answer_latency(tmp_path):
+    doc = bench(tmp_path, "answer", "--reps", "1")
+    assert set(doc["printed"]) == {"telegram", "ntfy", "telegram, another asker reads"}
+    assert all(len(v) == 1 for v in doc["printed"].values())
+    assert [t["met"] is not None for t in doc["targets"]] == [True, True, True]
