@@ -209,6 +209,9 @@ async def listen(
                 await collector.take(channel, reply)
             if after != cursor:
                 await store.run(store.advance, key, owner, after)
+    except Exception as exc:  # a bug: nobody can answer through this source now, so say so
+        problems[channel.name] = f"reading answers failed inside mcp-push ({type(exc).__name__}); see its log"
+        log.error("%s: reading answers failed", channel.name, exc_info=exc)
     finally:
         with suppress(Exception):  # the next process takes over now rather than when the lease runs out
             await store.run(store.release, key, owner)

@@ -34,6 +34,7 @@ from mcp_push.redact import redact
 if TYPE_CHECKING:
     from channels.base import Channel
     from mcp_push.config import Settings
+    from mcp_push.store import Store
 
 log = logging.getLogger("mcp_push")
 
@@ -130,8 +131,7 @@ async def ask(
         for channel in {c.listener: c for c, _ in carried}.values():  # one reader per source
             reading = answers.listen(channel, collector, since=since, until=until, owner=owner, problems=problems)
             readers.append(asyncio.ensure_future(reading))
-        if progress is not None:
-            await progress(0, prompt.timeout, f"asked on {where}")
+        await _tell(progress, 0, prompt.timeout, f"asked on {where}")
         row = await _wait(store, qid, until, taken, readers, _reporter(progress, prompt.timeout, where, started))
     except asyncio.CancelledError:
         row = store.close_question(qid, "cancelled")
@@ -151,7 +151,7 @@ async def ask(
 
 
 async def _wait(
-    store: Any,
+    store: Store,
     qid: str,
     until: float,
     taken: asyncio.Event,
@@ -183,15 +183,19 @@ def _reporter(progress: Progress | None, timeout: float, where: str, started: fl
     async def report() -> None:
         nonlocal due
         now = time.monotonic()
-        if progress is None or now < due:
-            return
-        due = now + PROGRESS_S
-        try:
-            await progress(now - started, timeout, f"waiting for an answer on {where}")
-        except Exception as exc:  # noqa: BLE001 - a progress report must never cost the answer
-            log.debug("progress report failed: %s", exc)
+        if now >= due:
+            due = now + PROGRESS_S
+            await _tell(progress, now - started, timeout, f"waiting for an answer on {where}")
 
     return report
+
+
+async def _tell(progress: Progress | None, done: float, total: float, message: str) -> None:
+    if progress is not None:
+        try:
+            await progress(done, total, message)
+        except Exception as exc:  # noqa: BLE001 - a progress report must never cost the answer
+            log.debug("progress report failed: %s", exc)
 
 
 def _label(config: Config, name: str | None) -> str:

@@ -14,6 +14,7 @@ from mcp_push.config import Config
 from mcp_push.store import INBOX, dumps
 
 WIDTH = 80
+INDENT = " " * 8  # under the title, past the id (clip folds white space, so it goes outside)
 
 
 def columns(text: str) -> int:
@@ -74,13 +75,13 @@ def history(config: Config, args: argparse.Namespace) -> int:
     for entry in entries:
         when = entry["time"][5:16].replace("T", " ")
         print(f"{entry['id']:>6}  {when}  {clip(entry['title'], WIDTH - 21).rstrip()}")
-        print(clip(f"        {marks(entry)}", WIDTH).rstrip())
+        print(INDENT + clip(marks(entry), WIDTH - len(INDENT)).rstrip())
         if entry.get("question"):
-            print(clip(f"        {outcome(entry['question'])}", WIDTH).rstrip())
+            print(INDENT + clip(outcome(entry["question"]), WIDTH - len(INDENT)).rstrip())
         latest = {a["channel"]: a for a in entry["attempts"]}
         for attempt in latest.values():
             if not attempt["ok"] and attempt["error"]:
-                print(clip(f"        ✗ {attempt['channel']}: {attempt['error']}", WIDTH).rstrip())
+                print(INDENT + clip(f"✗ {attempt['channel']}: {attempt['error']}", WIDTH - len(INDENT)).rstrip())
     return 0
 
 

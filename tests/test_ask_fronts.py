@@ -173,6 +173,14 @@ def test_cli_ask_prints_the_answer(telegram, monkeypatch, capsys):
     press_when_asked(telegram, "Wait")
     code, out, _ = run_cli(monkeypatch, capsys, "ask", "Again?", "-o", "Deploy", "-o", "Wait", "--json")
     assert code == 0 and json.loads(out)["answer"] == "Wait" and json.loads(out)["channel"] == "telegram"
+    # The audit trail: every question, its answer, from where.
+    code, out, _ = run_cli(monkeypatch, capsys, "history")
+    lines = out.splitlines()
+    assert code == 0 and "❓ Again?" in lines[1] and "❓ Deploy v1.4 to prod?" in lines[4]
+    assert lines[3].startswith("        ❓ Deploy / Wait → “Wait” via telegram after ")
+    assert lines[6].startswith("        ❓ Deploy / Wait → “Deploy” via telegram after ")
+    code, out, _ = run_cli(monkeypatch, capsys, "history", "--json")
+    assert json.loads(out)[0]["question"]["sender"] == f"user {CHAT_ID} (@dev_user) in chat {CHAT_ID}"
 
 
 @pytest.mark.usefixtures("process_env")
@@ -371,3 +379,15 @@ def test_the_hook_process_prints_its_decision_then_exits(tmp_path):
         assert out.count(b"\n") == 1
     finally:
         fake.close()
+
+
+def test_asking_from_the_shell_never_imports_the_mcp_sdk(telegram, tmp_path):
+    """The ask and hook paths are front doors like send: the SDK is the server's alone."""
+    code = (
+        "import sys; from mcp_push.cli import main; rc = main(['ask', 'Q?', '--timeout', '1']);"
+        "print(rc, sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')), file=sys.stderr)"
+    )
+    env = {**clean_env(tmp_path), **tg_env(telegram)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "4 []", proc.stderr
+    assert telegram.edits  # the whole path ran: asked, read, expired, shown
