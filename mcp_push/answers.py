@@ -28,7 +28,7 @@ import secrets
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp_push.redact import redact
 
@@ -102,12 +102,13 @@ class Collector:
         self.key = key
         self._acks: set[asyncio.Future[None]] = set()
 
-    async def take(self, channel: Channel, reply: Reply) -> None:
-        """Judge and record the answer (store work only, so the reader stores its cursor right after); the
-        acknowledgement goes out on its own, and outlives the reader (`drain`)."""
-        verdict = await self._judge(channel, reply)
+    async def take(self, source: str, reply: Reply) -> None:
+        """Judge and record an answer that came by `source` (a channel's name); store work only, so the
+        reader stores its cursor right after. The acknowledgement goes out on its own, and outlives the
+        reader (`drain`)."""
+        _, verdict = await self.judge(source, reply)
         if reply.ack is not None:
-            task = asyncio.ensure_future(self._ack(channel, reply, verdict))
+            task = asyncio.ensure_future(self._ack(source, reply, verdict))
             self._acks.add(task)
             task.add_done_callback(self._acks.discard)
 
@@ -117,52 +118,67 @@ class Collector:
             await asyncio.wait(set(self._acks), timeout=timeout)
 
     @staticmethod
-    async def _ack(channel: Channel, reply: Reply, verdict: str) -> None:
+    async def _ack(source: str, reply: Reply, verdict: str) -> None:
         try:
             await reply.ack(verdict)  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - the answer is recorded; the toast is a courtesy
-            log.info("%s: could not acknowledge an answer: %s", channel.name, redact(f"{type(exc).__name__}: {exc}"))
+            log.info("%s: could not acknowledge an answer: %s", source, redact(f"{type(exc).__name__}: {exc}"))
 
-    async def _judge(self, channel: Channel, reply: Reply) -> str:
+    async def peek(self, token: str) -> tuple[dict[str, Any], int] | None:
+        """The question a well-signed token belongs to and its choice, changing nothing (an answer page's
+        GET, which chat apps and mail scanners fetch on their own)."""
+        found = TOKEN.fullmatch(token)
+        row = await self.store.run(self.store.question, found.group(1)) if found else None
+        if found is None or row is None:
+            return None
+        index = int(found.group(2))
+        if index >= len(row["choices"]):
+            return None
+        expected = _mac(self.key, row["id"], index, row["choices"][index], row["expires"])
+        return (row, index) if hmac.compare_digest(found.group(3), expected) else None
+
+    async def judge(self, source: str, reply: Reply) -> tuple[bool, str]:
+        """Whether the answer was taken, and a line for the person who gave it."""
+
         def ignored(why: str, level: int = logging.WARNING) -> None:
-            source, token = reply.sender, short(reply.token)
-            log.log(level, "%s: ignored an answer from %s (token %s): %s", channel.name, source, token, why)
+            who, token = reply.sender, short(reply.token)
+            log.log(level, "%s: ignored an answer from %s (token %s): %s", source, who, token, why)
 
         found = TOKEN.fullmatch(reply.token.strip()) if isinstance(reply.token, str) else None
         if found is None:
             ignored("not an answer token mcp-push sent")
-            return "Not accepted: this is not an answer mcp-push sent"
+            return False, "Not accepted: this is not an answer mcp-push sent"
         qid, index, mac = found.group(1), int(found.group(2)), found.group(3)
         row = await self.store.run(self.store.question, qid)
         if row is None:
             ignored("no such question on this machine")
-            return "Not accepted: unknown question"
+            return False, "Not accepted: unknown question"
         choices = row["choices"]
         signed = index < len(choices) and hmac.compare_digest(
             mac, _mac(self.key, qid, index, choices[index], row["expires"])
         )
         if not signed:
             ignored("the signature does not match (forged or tampered)")
-            return "Not accepted: the answer's signature does not match"
-        expected = row["origins"].get(channel.name)
+            return False, "Not accepted: the answer's signature does not match"
+        expected = row["origins"].get(source)
         if expected is None or expected not in reply.origins:
             ignored("it did not come from the configured chat")
-            return "Not accepted: answers are taken only from the configured chat"
-        if await self.store.run(self.store.answer, qid, index, channel=channel.name, sender=reply.sender):
-            log.info("%s: question %s answered %r by %s", channel.name, qid[:8], choices[index], reply.sender)
+            return False, "Not accepted: answers are taken only from the configured chat"
+        if await self.store.run(self.store.answer, qid, index, channel=source, sender=reply.sender):
+            log.info("%s: question %s answered %r by %s", source, qid[:8], choices[index], reply.sender)
             event = _taken.get(qid)
             if event is not None:
                 event.set()
-            return f"✅ {choices[index]}"
+            return True, f"✅ {choices[index]}"
         row = await self.store.run(self.store.question, qid) or row
         if row["status"] == "answered":
             # The same press read twice (a poller took over before storing its cursor) is routine; another
             # answer after the first is a replay or a late second thought.
-            same = row["answer_index"] == index and row["channel"] == channel.name
+            same = row["answer_index"] == index and row["channel"] == source
             ignored("the question was already answered", logging.INFO if same else logging.WARNING)
-            return f"Already answered: {row['answer']}"
+            return False, f"Already answered: {row['answer']}"
         ignored(f"the question is {row['status'] if row['status'] != 'waiting' else 'expired'}")
-        return "Not accepted: this question has expired"
+        return False, "Not accepted: this question has expired"
 
 
 def waiter(qid: str) -> asyncio.Event:
@@ -206,7 +222,7 @@ async def listen(
                 await asyncio.sleep(min(1.0, left))
                 continue
             for reply in replies:
-                await collector.take(channel, reply)
+                await collector.take(channel.name, reply)
             if after != cursor:
                 await store.run(store.advance, key, owner, after)
     except Exception as exc:  # a bug: nobody can answer through this source now, so say so

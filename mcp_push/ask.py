@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mcp_push")
 
 SETTLE_S = 3.0  # showing the outcome on every question message, after the answer
+LINK = "link"  # where an answer came from when it was a link to the hub's answer page
+ANSWER_PATH = "/v1/answer/"
 LOOK_S = 0.2  # how often a waiter looks in the store for an answer another process took
 PROGRESS_S = 5.0
 
@@ -88,6 +90,35 @@ async def ask(
     With no channel that can carry an answer, the question still goes out as text saying to answer
     `prompt.fallback` when `fallback` is set, and the result says so at once (`no_reply_channel`).
     Raises only `UsageError` (a channel name the caller got wrong) and cancellation."""
+    if config.settings.MCP_PUSH_SERVER:  # the hub asks, waits and keeps the record
+        from mcp_push import forward
+
+        result = await forward.ask(config, prompt, channels, fallback)
+        return _told(config, result, on_outcome)
+    return await _ask(config, prompt, channels, source, progress, on_outcome, fallback)
+
+
+def _told(config: Config, result: AskResult, on_outcome: Callable[[AskResult], None] | None) -> AskResult:
+    """Tell the caller (at once) and the watchers (metrics) the outcome."""
+    if on_outcome is not None:
+        on_outcome(result)
+    for watcher in config.watchers:
+        try:
+            watcher.answered(result)
+        except Exception as exc:  # noqa: BLE001 - an observer must never cost the answer
+            log.warning("a question watcher failed: %s", exc)
+    return result
+
+
+async def _ask(
+    config: Config,
+    prompt: Prompt,
+    channels: Sequence[str] | None,
+    source: str,
+    progress: Progress | None,
+    on_outcome: Callable[[AskResult], None] | None,
+    fallback: bool,
+) -> AskResult:
     started = time.monotonic()
     until = started + prompt.timeout
     targets, _ = select(config, channels)
@@ -97,18 +128,23 @@ async def ask(
     tokens = tuple(answers.sign(key, qid, i, choice, expires) for i, choice in enumerate(prompt.choices))
     question = Question(qid, prompt.choices, tokens, expires, elsewhere="")
     carriers = [channel for channel in targets if channel.carries(question)]
-    if carriers:
-        where = " or ".join(channel.label for channel in carriers)
+    linked = settings.MCP_PUSH_PUBLIC_URL  # a hub answers links: every channel carries the question then
+    ways = [channel.label for channel in carriers] + (["a link"] if linked else [])
+    where = " or ".join(ways) if ways else prompt.fallback
+    if linked:
+        links = "\n".join(f"{c}: {linked}{ANSWER_PATH}{t}" for c, t in zip(prompt.choices, tokens, strict=True))
+        intro = f"Answer in {' or '.join(ways[:-1])}, or open a link" if carriers else "Answer by opening a link"
+        question = dataclasses.replace(question, elsewhere=f"{intro}:\n{links}")
+    elif carriers:
         question = dataclasses.replace(question, elsewhere=f"Answer in {where}: {' / '.join(prompt.choices)}.")
     else:
-        where = prompt.fallback
         question = dataclasses.replace(question, elsewhere=f"Answer {prompt.fallback}.")
         if not fallback or not targets:
-            return _unanswerable(started, [], {})
+            return _told(config, _unanswerable(started, [], {}), on_outcome)
 
     # The question is on record before any button exists, so whoever reads an answer can check it.
     nid = await store.run(store.add, prompt.note, source)
-    origins = {channel.name: channel.answerer for channel in carriers}
+    origins = {channel.name: channel.answerer for channel in carriers} | ({LINK: LINK} if linked else {})
     await store.run(store.add_question, qid, nid, expires=expires, choices=list(prompt.choices), origins=origins)
     taken = answers.waiter(qid)
     collector = answers.Collector(store, key)
@@ -122,11 +158,12 @@ async def ask(
         await record(config, nid, results)
         sent = {r.name: r for r in results}
         carried = [(c, sent[c.name]._ref or "") for c in carriers if sent[c.name].ok]
-        if not carried:
+        if not carried and not (linked and any(r.ok for r in results)):
             await store.run(store.close_question, qid, "undelivered")
-            if not carriers:
-                return _unanswerable(started, results, problems, nid)
-            return _result(config, prompt, None, started, results, problems, nid, "not_delivered")
+            if not carriers and not linked:
+                return _told(config, _unanswerable(started, results, problems, nid), on_outcome)
+            failed = _result(config, prompt, None, started, results, problems, nid, "not_delivered")
+            return _told(config, failed, on_outcome)
         owner = f"{os.getpid()}:{qid}"
         for channel in {c.listener: c for c, _ in carried}.values():  # one reader per source
             reading = answers.listen(channel, collector, since=since, until=until, owner=owner, problems=problems)
@@ -143,9 +180,7 @@ async def ask(
         await asyncio.gather(*readers, return_exceptions=True)
         answers.forget(qid)
     status = {"answered": None, "expired": "timeout", "cancelled": "cancelled"}.get(row["status"], "no_reply_channel")
-    result = _result(config, prompt, row, started, results, problems, nid, status)
-    if on_outcome is not None:
-        on_outcome(result)
+    result = _told(config, _result(config, prompt, row, started, results, problems, nid, status), on_outcome)
     await asyncio.gather(_settle(config, prompt, carried, row), collector.drain(SETTLE_S))
     return result
 
@@ -199,6 +234,8 @@ async def _tell(progress: Progress | None, done: float, total: float, message: s
 
 
 def _label(config: Config, name: str | None) -> str:
+    if name == LINK:
+        return "a link"
     channel = config.channels.get(name or "")
     return channel.label if channel is not None else (name or "?")
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -115,7 +116,12 @@ def parser() -> argparse.ArgumentParser:
     retry.add_argument("--all", action="store_true", help="also channels that failed for good (e.g. after a fix)")
     retry.add_argument("--json", action="store_true")
 
-    sub.add_parser("serve", help="run the MCP server on stdio (the default)")
+    serve = sub.add_parser("serve", help="run the MCP server on stdio (the default), or the HTTP hub with --http")
+    serve.add_argument("--http", action="store_true", help="run the hub: MCP over HTTP, a REST API, metrics")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate chain")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="... and this private key")
     return p
 
 
@@ -134,8 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = Config.load()
         setup_logging(config)
+        if command == "serve" and getattr(args, "http", False):
+            from mcp_push.hub import serve_http
+
+            serve_http(config, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
+            return EXIT_OK
         if command == "serve":
-            from mcp_push.server import serve  # the only path that imports the MCP SDK
+            from mcp_push.server import serve  # the only paths that import the MCP SDK
 
             serve(config)
             return EXIT_OK

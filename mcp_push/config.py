@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mcp_push import redact
 from mcp_push.models import explain
@@ -23,7 +23,14 @@ from mcp_push.models import explain
 if TYPE_CHECKING:
     from channels.base import Channel, Policy
     from mcp_push.guards import Guards
+    from mcp_push.models import AskResult, DeliveryReport
     from mcp_push.store import Store
+
+
+class Watcher(Protocol):
+    def delivered(self, report: DeliveryReport) -> None: ...
+
+    def answered(self, result: AskResult) -> None: ...
 
 log = logging.getLogger("mcp_push")
 
@@ -32,16 +39,18 @@ class ConfigError(Exception):
     """The configuration itself is unusable (a bad global option, a missing config file named explicitly)."""
 
 
-def config_file(environ: Mapping[str, str] | None = None) -> Path | None:
-    """$MCP_PUSH_CONFIG, else ./config.env, else the user config dir: the first that applies."""
+def config_file(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+    """$MCP_PUSH_CONFIG, else ./config.env, else the user config dir: the first that applies. `cwd` is the
+    directory relative paths mean (another process's, for a hand-off), else this process's."""
     environ = os.environ if environ is None else environ
     explicit = environ.get("MCP_PUSH_CONFIG")
     if explicit:
         path = Path(explicit).expanduser()
+        path = path if path.is_absolute() or cwd is None else cwd / path
         if not path.is_file():
             raise ConfigError(f"MCP_PUSH_CONFIG names {path}, which is not a readable file")
         return path
-    local = Path("config.env")
+    local = Path("config.env") if cwd is None else cwd / "config.env"
     if local.is_file():
         return local
     base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -49,14 +58,14 @@ def config_file(environ: Mapping[str, str] | None = None) -> Path | None:
     return user if user.is_file() else None
 
 
-def merged_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def merged_env(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
     """The dotenv file's values with the process environment on top (the environment always wins).
 
     python-dotenv understands `export K=V` lines and multi-line quoted values, which is what old
     `config.sh` files contain.
     """
     environ = dict(os.environ if environ is None else environ)
-    path = config_file(environ)
+    path = config_file(environ, cwd)
     if path is None:
         return environ
     from dotenv import dotenv_values
@@ -123,6 +132,24 @@ class Settings(BaseModel):
         "none",
         description="An approval nobody answered in time: none (the agent asks in the terminal) or deny.",
     )
+    MCP_PUSH_SERVER: str = Field(
+        "",
+        description="A hub to send through (https://hub.example:8765): it owns the channels and the history.",
+    )
+    MCP_PUSH_API_TOKEN: str = Field("", description="The token for MCP_PUSH_SERVER (one of the hub's API tokens).")
+    MCP_PUSH_API_TOKENS: str = Field(
+        "",
+        description="The hub's API tokens, comma-separated (default: one generated into the state dir on first start).",
+    )
+    MCP_PUSH_PUBLIC_URL: str = Field(
+        "",
+        description="The hub's address as your phone reaches it: every channel then carries answers as links.",
+    )
+    MCP_PUSH_API_RATE: int = Field(600, ge=1, description="Requests a minute one API token may make to the hub.")
+    MCP_PUSH_API_CONNECTIONS: int = Field(100, ge=1, description="Connections the hub holds open at once at most.")
+    MCP_PUSH_HANDOFF: bool = Field(
+        True, description="Hand send, event and hook over to a running mcp-push server of the same configuration."
+    )
     MCP_PUSH_RETRIES: int = Field(
         2, ge=0, le=10, description="Retries of a transient failure (429, 5xx, no connection)."
     )
@@ -146,6 +173,17 @@ class Settings(BaseModel):
         "start,update,end,error", description="Event kinds that are pushed at all, comma-separated."
     )
 
+    @field_validator("MCP_PUSH_SERVER", "MCP_PUSH_PUBLIC_URL")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be a URL with its scheme, e.g. https://hub.example:8765")
+        return value.rstrip("/")
+
+    @property
+    def api_tokens(self) -> list[str]:
+        return [t.strip() for t in self.MCP_PUSH_API_TOKENS.split(",") if t.strip()]
+
     @property
     def skip_titles(self) -> set[str]:
         return {line for line in self.SKIP_PUSH_TITLE.split("\n") if line.strip()}
@@ -167,15 +205,18 @@ class Config:
 
     env: dict[str, str]
     settings: Settings
+    # Told of every delivery report and question outcome (the hub's metrics); dispatch and ask call them.
+    watchers: list[Watcher] = field(default_factory=list)
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None) -> Config:
-        env = merged_env(environ)
+    def load(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Config:
+        env = merged_env(environ, cwd)
         known = Settings.model_fields
         try:
             settings = Settings(**{k: v for k, v in env.items() if k in known and v != ""})
         except ValidationError as exc:
             raise ConfigError(f"invalid configuration: {explain(exc)}") from None
+        redact.register(settings.MCP_PUSH_API_TOKEN, *settings.api_tokens)
         return cls(env=env, settings=settings)
 
     @cached_property

@@ -73,6 +73,10 @@ async def dispatch(
     settings = config.settings
     if note.title in settings.skip_titles:
         return DeliveryReport(status="skipped", summary="Not sent: the title is listed in SKIP_PUSH_TITLE.")
+    if settings.MCP_PUSH_SERVER:  # the hub owns the channels, the guards and the history
+        from mcp_push import forward
+
+        return _told(config, await forward.deliver(config, note, channels, source))
     targets, inbox = select(config, channels)
     reason = config.guards.admit(note)
     if reason:
@@ -113,11 +117,24 @@ async def dispatch(
         results = [r.model_copy(update={"pending": False}) for r in results]
     if nid is not None:
         await record(config, nid, results)
-    return _report(results, fallback=fallback and not config.problems, nid=nid)
+    return _told(config, _report(results, fallback=fallback and not config.problems, nid=nid))
+
+
+def _told(config: Config, report: DeliveryReport) -> DeliveryReport:
+    for watcher in config.watchers:
+        try:
+            watcher.delivered(report)
+        except Exception as exc:  # noqa: BLE001 - an observer (metrics) must never cost a delivery
+            log.warning("a delivery watcher failed: %s", exc)
+    return report
 
 
 async def redeliver(config: Config, claim: Claim, progress: Progress | None = None) -> DeliveryReport:
     """Send a stored notification again, to the channels it still owes, and record the outcome."""
+    if config.settings.MCP_PUSH_SERVER:
+        from mcp_push import forward
+
+        return _told(config, await forward.redeliver(config, claim))
     targets = [config.channels[name] for name in claim.channels if name in config.channels]
     results = await fan_out(config, targets, claim.note, progress)
     gone = [name for name in claim.channels if name not in config.channels]
@@ -125,7 +142,7 @@ async def redeliver(config: Config, claim: Claim, progress: Progress | None = No
         ChannelResult(name=n, ok=False, status="failed", error="no longer configured", elapsed_ms=0) for n in gone
     ]
     await record(config, claim.id, results)
-    return _report(results, fallback=False, nid=claim.id)
+    return _told(config, _report(results, fallback=False, nid=claim.id))
 
 
 async def fan_out(

@@ -122,10 +122,13 @@ def error_result(message: str) -> CallToolResult:
 
 
 class PushServer(FastMCP):
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, redeliver: bool = True) -> None:
+        """`redeliver`: each session's lifespan re-sends pending deliveries (stdio: one session, the whole
+        server); the hub serves many sessions and runs `redeliver_pending` once itself."""
         super().__init__("mcp-push", instructions=INSTRUCTIONS, log_level="WARNING", lifespan=self._lifespan)
         self._mcp_server.version = __version__
         self.config = config
+        self.redeliver = redeliver
         self.client_level = logging.WARNING
         self._asking: set[asyncio.Future[AskResult]] = set()
         listed = 0 if config.settings.MCP_PUSH_TOOL_NAMES == "dotted" else 1
@@ -152,7 +155,10 @@ class PushServer(FastMCP):
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastMCP) -> AsyncIterator[dict]:
-        worker = asyncio.create_task(self._redeliver_pending())
+        if not self.redeliver:
+            yield {}
+            return
+        worker = asyncio.create_task(self.redeliver_pending())
         try:
             yield {}
         finally:
@@ -160,7 +166,7 @@ class PushServer(FastMCP):
             with suppress(asyncio.CancelledError):
                 await worker
 
-    async def _redeliver_pending(self) -> None:
+    async def redeliver_pending(self) -> None:
         """Re-send what failed for a passing reason, so a notification sent offline arrives once the
         network is back. Runs for the life of the server; each pass claims only what is due."""
         settings = self.config.settings
@@ -168,7 +174,7 @@ class PushServer(FastMCP):
             return
         while True:
             await asyncio.sleep(min(settings.MCP_PUSH_PENDING_BACKOFF, 30))
-            if not self.config.channels:  # looked at only now: channels load after `initialize`
+            if not (self.config.channels or settings.MCP_PUSH_SERVER):  # looked at only now: they load late
                 return
             try:
                 claims = await asyncio.to_thread(

@@ -259,6 +259,11 @@ class Store:
                 (qid, nid, time.time(), expires, json.dumps(choices), json.dumps(origins)),
             )
 
+    def note(self, nid: int) -> dict[str, Any] | None:
+        with self._db() as db:
+            row = db.execute("SELECT title, content FROM notifications WHERE id = ?", (nid,)).fetchone()
+        return dict(row) if row else None
+
     def question(self, qid: str) -> dict[str, Any] | None:
         with self._db() as db:
             row = db.execute("SELECT * FROM questions WHERE id = ?", (qid,)).fetchone()
@@ -422,6 +427,7 @@ def _question(row: sqlite3.Row) -> dict[str, Any]:
     answer = row["answer"]
     return {
         "id": row["id"],
+        "notification_id": row["notification_id"],
         "status": row["status"],
         "choices": choices,
         "origins": json.loads(row["origins"]),

@@ -270,7 +270,7 @@ async def test_a_press_read_twice_is_taken_once(telegram, make_config, caplog):
     assert (await task).answer == "Deploy"
     collector = answers.Collector(config.store, answers.load_key(config.settings.state_dir))
     again = Reply(press["callback_query"]["data"], frozenset({str(CHAT_ID)}), sender="the same press")
-    await collector.take(config.channels["telegram"], again)
+    await collector.take("telegram", again)
     assert config.store.history(limit=1)[0]["question"]["answer"] == "Deploy"
     (seen,) = [r for r in caplog.records if "the same press" in r.getMessage()]
     assert seen.levelno == logging.INFO and "already answered" in seen.getMessage()
