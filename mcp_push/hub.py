@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -353,7 +353,7 @@ class Hub:
             Route("/v1/channels", self.channels, methods=["GET"]),
             Route(f"{ANSWER_PATH}{{token}}", self.answer_page, methods=["GET", "POST"]),
         ]
-        handlers = {HTTPException: self._http_error, Exception: self._crash}
+        handlers = {HTTPException: self._http_error, ClientDisconnect: self._gone, Exception: self._crash}
         app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers=handlers)  # type: ignore[arg-type]
         return Guard(app, self)
 
@@ -374,6 +374,11 @@ class Hub:
     async def _http_error(self, request: Request, exc: HTTPException) -> Response:
         text = {404: "no such route", 405: f"{request.method} is not allowed here"}.get(exc.status_code, exc.detail)
         return problem(exc.status_code, str(text), **(exc.headers or {}))
+
+    async def _gone(self, request: Request, exc: Exception) -> Response:
+        """The client left, or its body broke off (bad chunking): uvicorn has answered it, if anyone."""
+        log.debug("%s %s: the client left before its body was in", request.method, request.url.path)
+        return Response(status_code=400)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
