@@ -1,4 +1,5 @@
-"""`python -m bench fanout|coldstart|throughput|all|startup|answer|plot|report`; see docs/benchmarks.md."""
+"""`python -m bench fanout|coldstart|throughput|all|startup|answer|handoff|rest|hub|plot|report`; see
+docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -20,7 +21,19 @@ def _or(value: int | None, default: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description="mcp-push benchmarks (local server only).")
-    benchmarks = ["fanout", "coldstart", "throughput", "all", "startup", "answer", "plot", "report"]
+    benchmarks = [
+        "fanout",
+        "coldstart",
+        "throughput",
+        "all",
+        "startup",
+        "answer",
+        "handoff",
+        "rest",
+        "hub",
+        "plot",
+        "report",
+    ]
     p.add_argument("benchmark", choices=benchmarks)
     p.add_argument("--results", type=Path, default=RESULTS, help=f"where JSON results go (default {RESULTS})")
     p.add_argument("--reps", type=int, help="repetitions per contender (fanout 9, coldstart 15, startup 15, answer 10)")
@@ -65,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench import startup
 
         startup.main(args.reps or 15, args.results)
+    if args.benchmark in ("handoff", "rest", "hub"):
+        from bench import hub
+
+        hub.main(args.benchmark, args.reps or 15, args.delay, _or(args.warmup, 1), args.rounds, args.calls,
+                 args.concurrency, args.results)  # fmt: skip
     if args.benchmark == "answer":
         from bench import answer
 

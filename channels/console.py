@@ -5,11 +5,10 @@ stderr, not stdout: in server mode stdout carries JSON-RPC and must never receiv
 
 from __future__ import annotations
 
-import sys
-
 from pydantic import Field
 
 from channels.base import Channel, ChannelSettings
+from mcp_push import console
 from mcp_push.models import Notification
 
 
@@ -28,8 +27,9 @@ class Console(Channel[Settings]):
     Settings = Settings
 
     async def deliver(self, note: Notification) -> None:
-        sys.stderr.write(f"{note.title}\n\n{note.content}\n")
-        sys.stderr.flush()
+        stream = console.err()  # a handed-off send's, for a command a running server runs for another process
+        stream.write(f"{note.title}\n\n{note.content}\n")
+        stream.flush()
 
 
 CHANNEL = Console

@@ -6,6 +6,9 @@ heap of objects that live until exit; collecting over them is wasted work. So: n
 importing, then the imported heap is frozen (never scanned again, server included), and frozen once more
 before exit, which spares a one-shot command the interpreter's final collection over everything. That
 final collection alone was ~65 ms of a ~300 ms cold `send` (docs/benchmarks.md).
+
+A `send`, `event` or `hook` first offers itself to a running server (`mcp_push.handoff`), before anything
+but the standard library is imported.
 """
 
 import gc
@@ -15,6 +18,13 @@ import sys
 
 def run() -> None:
     gc.disable()
+    if sys.argv[1:2] in (["send"], ["event"], ["hook"]):
+        from mcp_push.handoff import hand_off  # standard library only: a running server may do the work
+
+        code = hand_off(sys.argv[1:])
+        if code is not None:
+            sys.stdout.flush()
+            sys.exit(code)
     from mcp_push.cli import main
 
     gc.freeze()

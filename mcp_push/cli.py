@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from mcp_push import __version__
+from mcp_push import __version__, console
+from mcp_push.args import parser
 from mcp_push.config import Config, ConfigError
 from mcp_push.models import Ask, AskResult, DeliveryReport, Event, Notification, explain
 
@@ -26,103 +27,9 @@ EXIT_USAGE = 2  # bad arguments, bad input or unusable configuration
 EXIT_PARTIAL = 3  # some channels accepted it, some did not
 EXIT_NO_ANSWER = 4  # `ask`: nobody answered in time
 
-EPILOG = """exit codes: 0 delivered (or kept in the local inbox when no channel is configured),
-1 every channel failed, 2 bad input or usage, 3 partly delivered, 4 (ask) no answer in time.
-Channels are configured with env vars or a config.env file; `mcp-push channels` lists them."""
-ASK_EPILOG = """prints the chosen option on stdout. exit codes: 0 answered, 4 no answer in time,
-1 the question reached no channel that can carry an answer, 2 bad input, or no configured channel
-can carry answers (Telegram and ntfy can)."""
-
 
 class UsageProblem(Exception):
     pass
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="mcp-push", description="Push notifications from agents and shells.", epilog=EPILOG
-    )
-    p.add_argument("--version", action="version", version=f"mcp-push {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    def common(cmd: argparse.ArgumentParser, channel_option: bool = True) -> None:
-        if channel_option:
-            cmd.add_argument("--channel", "-c", action="append", metavar="NAME", help="only this channel (repeatable)")
-        cmd.add_argument("--json", action="store_true", help="print the delivery report as JSON")
-
-    send = sub.add_parser("send", help="send a notification", epilog=EPILOG)
-    send.add_argument("title")
-    send.add_argument("content", nargs="?", help="message body; '-' or omitted with piped stdin reads stdin")
-    common(send)
-
-    event = sub.add_parser("event", help="send a job lifecycle event", epilog=EPILOG)
-    event.add_argument("run_id")
-    event.add_argument("event", help="start, update, end or error")
-    event.add_argument("message")
-    event.add_argument("--data", metavar="JSON", help="a JSON object, e.g. '{\"step\": 3}'")
-    event.add_argument("--timestamp", metavar="ISO8601")
-    common(event)
-
-    ask = sub.add_parser("ask", help="ask a question on your phone, wait, print the answer", epilog=ASK_EPILOG)
-    ask.add_argument("question")
-    ask.add_argument(
-        "--option", "-o", action="append", metavar="TEXT", help="a possible answer, 2 to 4 of them (default: Yes, No)"
-    )
-    ask.add_argument("--timeout", type=float, metavar="SECONDS", help="how long to wait (default MCP_PUSH_ASK_TIMEOUT)")
-    ask.add_argument("--title", help="the push's title instead of the question's first line")
-    common(ask)
-
-    channels = sub.add_parser("channels", help="list every channel, its variables and whether it is configured")
-    channels.add_argument("--json", action="store_true", help="machine-readable listing")
-    channels.add_argument(
-        "--format", choices=["text", "markdown", "env"], default="text", help="markdown table or a config.env template"
-    )
-
-    test = sub.add_parser("test", help="send a test message to the named (or all configured) channels")
-    test.add_argument("names", nargs="*", metavar="CHANNEL")
-    common(test, channel_option=False)
-
-    inbox = sub.add_parser("inbox", help="show the latest messages kept in the local inbox")
-    inbox.add_argument("--limit", "-n", type=int, default=20)
-    inbox.add_argument("--json", action="store_true")
-
-    hook = sub.add_parser("hook", help="notify from an agent's hook; always exits 0 (see `hook claude-code -h`)")
-    agents = hook.add_subparsers(dest="agent", metavar="AGENT", required=True)
-    claude = agents.add_parser("claude-code", help="read a Claude Code hook's JSON on stdin")
-    claude.add_argument("--print-config", action="store_true", help="print the settings.json hooks to add")
-    claude.add_argument(
-        "--approvals", action="store_true", help="with --print-config: also PermissionRequest, answered from your phone"
-    )
-    generic = agents.add_parser("generic", help="a lifecycle event for any agent or script; the message on stdin")
-    # Checked in hooks.py, not with choices=: argparse exits 2, which a Stop hook reads as "keep working".
-    generic.add_argument("--event", default="end", metavar="{start,update,end,error}", help="default: end")
-    generic.add_argument("--run-id", help="the job's name (default: the current directory's name)")
-    generic.add_argument("--title", help="a title instead of e.g. '✅ [END] RUN_ID'")
-    for cmd in (claude, generic):
-        cmd.add_argument("--channel", "-c", action="append", metavar="NAME", help="only this channel (repeatable)")
-
-    history = sub.add_parser("history", help="recent notifications with each channel's outcome")
-    history.add_argument("--limit", "-n", type=int, default=20)
-    history.add_argument("--failed", action="store_true", help="only notifications with a failed channel")
-    history.add_argument("--run", metavar="RUN_ID", help="only this run's events")
-    history.add_argument("--json", action="store_true")
-
-    stats = sub.add_parser("stats", help="per channel: sent, failed, success rate, p50/p95 latency")
-    stats.add_argument("--days", type=float, default=7, help="window in days (default 7)")
-    stats.add_argument("--json", action="store_true")
-
-    retry = sub.add_parser("retry", help="re-send pending deliveries, only to the channels that failed")
-    retry.add_argument("--id", type=int, help="only this notification")
-    retry.add_argument("--all", action="store_true", help="also channels that failed for good (e.g. after a fix)")
-    retry.add_argument("--json", action="store_true")
-
-    serve = sub.add_parser("serve", help="run the MCP server on stdio (the default), or the HTTP hub with --http")
-    serve.add_argument("--http", action="store_true", help="run the hub: MCP over HTTP, a REST API, metrics")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
-    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate chain")
-    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="... and this private key")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,18 +67,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _retry(config, args)
         if command == "ask":
             return _ask(config, args)
-        return _deliver(config, _notification(command, args), args)
+        from mcp_push import http
+
+        return http.run(deliver(config, _notification(command, args, None if sys.stdin.isatty() else sys.stdin), args))
     except (ConfigError, UsageProblem) as exc:
-        print(f"mcp-push: {exc}", file=sys.stderr)
+        print(f"mcp-push: {exc}", file=console.err())
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
 
-def _notification(command: str, args: argparse.Namespace) -> Notification:
+async def handed(argv: list[str], stdin: str | None, config: Config, source: str = "cli") -> int:
+    """A `send`, `event` or `hook` that another process handed to this running server (`mcp_push.handoff`):
+    what `main` would do with it, on this server's configuration, its output in `console`'s buffers.
+    `stdin` is what the other process's stdin held, or None when it was a terminal."""
+    from contextlib import redirect_stderr, redirect_stdout
+
+    try:  # argparse writes to sys.stdout/stderr; no await in between, so no other task sees them moved
+        with redirect_stdout(console.out()), redirect_stderr(console.err()):
+            args = parser().parse_args(argv)
+    except SystemExit as exc:  # the other process checked these arguments already; a newer version may not
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "hook":
+        from mcp_push.hooks import handed as hook
+
+        return await hook(args, stdin or "", config, source)
+    try:
+        note = _notification(args.command, args, None if stdin is None else io.StringIO(stdin))
+        return await deliver(config, note, args, source)
+    except (ConfigError, UsageProblem) as exc:
+        print(f"mcp-push: {exc}", file=console.err())
+        return EXIT_USAGE
+
+
+def _notification(command: str, args: argparse.Namespace, stdin: TextIO | None) -> Notification:
+    """The notification a command asks for; `stdin`, piped input (None when it is a terminal)."""
     try:
         if command == "send":
-            return Notification(title=args.title, content=_content(args.content))
+            return Notification(title=args.title, content=_content(args.content, stdin))
         if command == "event":
             return Event(
                 run_id=args.run_id,
@@ -186,9 +119,9 @@ def _notification(command: str, args: argparse.Namespace) -> Notification:
         raise UsageProblem(f"invalid input: {explain(exc)}") from None
 
 
-def _content(value: str | None) -> str:
-    if value == "-" or (value is None and not sys.stdin.isatty()):
-        value = sys.stdin.read()
+def _content(value: str | None, stdin: TextIO | None) -> str:
+    if stdin is not None and (value == "-" or value is None):
+        value = stdin.read()
     if value is None:
         raise UsageProblem("content is missing: pass it as the second argument or pipe it on stdin")
     return value
@@ -206,18 +139,17 @@ def _data(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _deliver(config: Config, note: Notification, args: argparse.Namespace) -> int:
-    from mcp_push import http
+async def deliver(config: Config, note: Notification, args: argparse.Namespace, source: str = "cli") -> int:
     from mcp_push.dispatch import UsageError, dispatch
 
     names = args.names if args.command == "test" else args.channel
     try:
-        report = http.run(dispatch(config, note, names))
+        report = await dispatch(config, note, names, source=source)
     except UsageError as exc:
         raise UsageProblem(str(exc)) from None
     _print_report(report, as_json=args.json)
     if report.status == "no_channels":
-        print(f"mcp-push: {report.summary}", file=sys.stderr)
+        print(f"mcp-push: {report.summary}", file=console.err())
     return exit_code(report)
 
 
@@ -241,11 +173,11 @@ def _ask(config: Config, args: argparse.Namespace) -> int:
             return
         shown.append(result)
         if args.json:
-            print(redact(result.model_dump_json(indent=2, exclude_none=True)), flush=True)
+            print(redact(result.model_dump_json(indent=2, exclude_none=True)), file=console.out(), flush=True)
         elif result.answered:
-            print(result.answer, flush=True)
+            print(result.answer, file=console.out(), flush=True)
         if not result.answered:
-            print(f"mcp-push: {redact(result.summary)}", file=sys.stderr, flush=True)
+            print(f"mcp-push: {redact(result.summary)}", file=console.err(), flush=True)
 
     prompt = prompt_for(request, config.settings)
     try:
@@ -268,16 +200,16 @@ def _print_report(report: DeliveryReport, as_json: bool) -> None:
     from mcp_push.redact import redact
 
     if as_json:
-        print(redact(report.model_dump_json(indent=2)))
+        print(redact(report.model_dump_json(indent=2)), file=console.out())
         return
     for r in report.results:
         status = f"{r.http_status}" if r.http_status else ""
         if r.ok:
-            print(f"✓ {r.name:<14} {r.elapsed_ms:>6} ms {status}")
+            print(f"✓ {r.name:<14} {r.elapsed_ms:>6} ms {status}", file=console.out())
         else:
-            print(redact(f"✗ {r.name:<14} {r.elapsed_ms:>6} ms {r.error}"))
+            print(redact(f"✗ {r.name:<14} {r.elapsed_ms:>6} ms {r.error}"), file=console.out())
     if report.status != "no_channels":
-        print(redact(report.summary))
+        print(redact(report.summary), file=console.out())
 
 
 def _channels(config: Config, args: argparse.Namespace) -> int:
@@ -285,18 +217,21 @@ def _channels(config: Config, args: argparse.Namespace) -> int:
 
     rows = describe(config)
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json.dumps(rows, indent=2, ensure_ascii=False), file=console.out())
     elif args.format == "markdown":
-        print(as_markdown(rows))
+        print(as_markdown(rows), file=console.out())
     elif args.format == "env":
-        print(as_env_example(rows), end="")
+        print(as_env_example(rows), end="", file=console.out())
     else:
         for row in rows:
-            print(f"{row['name']:<14} {row['status']}{': ' + row['problem'] if row['problem'] else ''}")
+            print(
+                f"{row['name']:<14} {row['status']}{': ' + row['problem'] if row['problem'] else ''}",
+                file=console.out(),
+            )
             for var in row["variables"]:
                 need = "required" if var["required"] else "optional"
                 value = f" = {var['value']}" if var["value"] else ""
-                print(f"    {var['name']:<24} {need}{value}")
+                print(f"    {var['name']:<24} {need}{value}", file=console.out())
     return EXIT_OK
 
 
@@ -316,11 +251,13 @@ def _retry(config: Config, args: argparse.Namespace) -> int:
 
     reports = http.run(run())
     if args.json:
-        print(json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False))
+        print(
+            json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False), file=console.out()
+        )
     elif not reports:
-        print("Nothing to re-send.")
+        print("Nothing to re-send.", file=console.out())
     for report in [] if args.json else reports:
-        print(f"#{report.id}:")
+        print(f"#{report.id}:", file=console.out())
         _print_report(report, as_json=False)
     if not reports:
         return EXIT_OK

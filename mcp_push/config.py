@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -218,6 +218,15 @@ class Config:
             raise ConfigError(f"invalid configuration: {explain(exc)}") from None
         redact.register(settings.MCP_PUSH_API_TOKEN, *settings.api_tokens)
         return cls(env=env, settings=settings)
+
+    def sibling(self, **changes: Any) -> Config:
+        """This configuration for one command run on another's behalf (a hand-off, a hook): its settings
+        changed as given, sharing what is built (channels with their pools and limiters, the store), with
+        guards of its own, as that command's own process would have had."""
+        settings = self.settings.model_copy(update=changes) if changes else self.settings
+        twin = Config(env=self.env, settings=settings, watchers=self.watchers)
+        twin.__dict__["_built"], twin.__dict__["store"] = self._built, self.store  # cached properties, built once
+        return twin
 
     @cached_property
     def _built(self) -> tuple[dict[str, Channel], dict[str, str]]:

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcp_push import console
 from mcp_push.config import Config
 from mcp_push.models import EVENT_ICONS, TITLE_MAX_CHARS, AskResult, DeliveryReport, Event, Notification, printable
 
@@ -58,7 +59,7 @@ class Output:
     def emit(self, extra: dict[str, Any] | None = None) -> None:
         if not self.printed:
             self.printed = True
-            print(json.dumps({**HOOK_OUTPUT, **(extra or {})}), flush=True)
+            print(json.dumps({**HOOK_OUTPUT, **(extra or {})}), file=console.out(), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +69,24 @@ def run(args: argparse.Namespace) -> int:
         return 0
     output = Output()
     try:
-        _handle(args, output)
+        from mcp_push import http
+        from mcp_push.cli import setup_logging
+
+        raw = _read_stdin()
+        config = Config.load()
+        setup_logging(config)
+        http.run(handle(args, raw, config, output))
+    except Exception as exc:  # noqa: BLE001 - a hook must never fail the agent
+        _warn(f"{type(exc).__name__}: {exc}")
+    output.emit()
+    return 0
+
+
+async def handed(args: argparse.Namespace, raw: str, config: Config, source: str) -> int:
+    """A hook a running server runs for another process (`mcp_push.handoff`), on its configuration."""
+    output = Output()
+    try:
+        await handle(args, raw, config, output, source)
     except Exception as exc:  # noqa: BLE001 - a hook must never fail the agent
         _warn(f"{type(exc).__name__}: {exc}")
     output.emit()
@@ -96,9 +114,11 @@ def claude_code_settings(approvals: bool = False) -> dict[str, Any]:
     return {"hooks": hooks}
 
 
-def _handle(args: argparse.Namespace, output: Output) -> None:
-    raw = _read_stdin()
-    config = _load_config()
+async def handle(args: argparse.Namespace, raw: str, config: Config, output: Output, source: str = "hook") -> None:
+    """One hook call: its payload `raw`, sent with the send deadline cut to the hook's, so the agent waits
+    seconds, not 30."""
+    deadline = min(config.settings.MCP_PUSH_DEADLINE, config.settings.MCP_PUSH_HOOK_DEADLINE)
+    config = config.sibling(MCP_PUSH_DEADLINE=deadline)
     if args.agent == "generic":
         note = generic_notification(args.event, raw, run_id=args.run_id, title=args.title)
     else:
@@ -110,43 +130,30 @@ def _handle(args: argparse.Namespace, output: Output) -> None:
             _warn("stdin is not a hook payload (a JSON object); nothing sent")
             return
         if payload.get("hook_event_name") == "PermissionRequest":
-            _approve(config, payload, args.channel, output)
+            await _approve(config, payload, args.channel, output)
             return
         note, reason = claude_code_notification(payload, config.settings.MCP_PUSH_HOOK_MIN_SECONDS)
         if note is None:
             log.info("hook: not sent: %s", reason)
             return
-    from mcp_push import http
-
-    report = http.run(_send(config, note, args.channel))
+    report = await _send(config, note, args.channel, source)
     if not report.delivered or report.status in ("partial", "no_channels"):
         _warn(f"{report.status}: {report.summary}")
 
 
-def _load_config() -> Config:
-    """The configuration with the send deadline cut to the hook's, so the agent waits seconds, not 30."""
-    from mcp_push.cli import setup_logging
-
-    config = Config.load()
-    setup_logging(config)
-    deadline = min(config.settings.MCP_PUSH_DEADLINE, config.settings.MCP_PUSH_HOOK_DEADLINE)
-    # Channels are built on first use from these settings, so a copy with the shorter deadline is enough.
-    return Config(env=config.env, settings=config.settings.model_copy(update={"MCP_PUSH_DEADLINE": deadline}))
-
-
-async def _send(config: Config, note: Notification, channels: list[str] | None) -> DeliveryReport:
+async def _send(config: Config, note: Notification, channels: list[str] | None, source: str) -> DeliveryReport:
     from mcp_push.dispatch import dispatch
 
     try:
         # dispatch keeps its own deadline; this bounds what happens around it (a quote fetch, cleanup).
-        return await asyncio.wait_for(dispatch(config, note, channels), config.settings.MCP_PUSH_DEADLINE + 1)
+        sending = dispatch(config, note, channels, source=source)
+        return await asyncio.wait_for(sending, config.settings.MCP_PUSH_DEADLINE + 1)
     except asyncio.TimeoutError:
         return DeliveryReport(status="failed", summary=f"gave up after {config.settings.MCP_PUSH_DEADLINE:g} s")
 
 
-def _approve(config: Config, payload: dict[str, Any], channels: list[str] | None, output: Output) -> None:
+async def _approve(config: Config, payload: dict[str, Any], channels: list[str] | None, output: Output) -> None:
     """Ask on the phone whether Claude may do what it asks; print the decision the moment it is known."""
-    from mcp_push import http
     from mcp_push.ask import ask, decision
 
     prompt, why = claude_code_approval(config, payload)
@@ -165,8 +172,7 @@ def _approve(config: Config, payload: dict[str, Any], channels: list[str] | None
         if not result.answered:
             _warn(f"no decision: {result.summary}")
 
-    result = http.run(ask(config, prompt, channels=channels, source="hook", on_outcome=decide, fallback=False))
-    decide(result)
+    decide(await ask(config, prompt, channels=channels, source="hook", on_outcome=decide, fallback=False))
 
 
 def claude_code_approval(config: Config, payload: dict[str, Any]) -> tuple[Prompt | None, str]:
@@ -392,4 +398,4 @@ def _read_stdin() -> str:
 def _warn(message: str) -> None:
     from mcp_push.redact import redact
 
-    print(f"mcp-push hook: {redact(message)}", file=sys.stderr)
+    print(f"mcp-push hook: {redact(message)}", file=console.err())

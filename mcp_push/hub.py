@@ -33,7 +33,7 @@ import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -359,14 +359,17 @@ class Hub:
 
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        worker = asyncio.ensure_future(self.server.redeliver_pending())
+        from mcp_push.handoff import Listener
+
+        workers = [self.server.redeliver_pending(), Listener(self.config).run()]
+        tasks = [asyncio.ensure_future(worker) for worker in workers]
         try:
             async with self.server.session_manager.run():
                 yield
         finally:
-            worker.cancel()
-            with suppress(asyncio.CancelledError):
-                await worker
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await http.aclose()
 
     # ---- errors ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -122,13 +122,15 @@ def error_result(message: str) -> CallToolResult:
 
 
 class PushServer(FastMCP):
-    def __init__(self, config: Config, *, redeliver: bool = True) -> None:
+    def __init__(self, config: Config, *, redeliver: bool = True, handoff: bool = False) -> None:
         """`redeliver`: each session's lifespan re-sends pending deliveries (stdio: one session, the whole
-        server); the hub serves many sessions and runs `redeliver_pending` once itself."""
+        server); the hub serves many sessions and runs `redeliver_pending` once itself. `handoff`: the session
+        also takes local sends handed to it (`mcp_push.handoff`)."""
         super().__init__("mcp-push", instructions=INSTRUCTIONS, log_level="WARNING", lifespan=self._lifespan)
         self._mcp_server.version = __version__
         self.config = config
         self.redeliver = redeliver
+        self.handoff = handoff
         self.client_level = logging.WARNING
         self._asking: set[asyncio.Future[AskResult]] = set()
         listed = 0 if config.settings.MCP_PUSH_TOOL_NAMES == "dotted" else 1
@@ -155,16 +157,17 @@ class PushServer(FastMCP):
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastMCP) -> AsyncIterator[dict]:
-        if not self.redeliver:
-            yield {}
-            return
-        worker = asyncio.create_task(self.redeliver_pending())
+        from mcp_push.handoff import Listener
+
+        workers = [asyncio.create_task(self.redeliver_pending())] if self.redeliver else []
+        if self.handoff:
+            workers.append(asyncio.create_task(Listener(self.config).run()))
         try:
             yield {}
         finally:
-            worker.cancel()
-            with suppress(asyncio.CancelledError):
-                await worker
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def redeliver_pending(self) -> None:
         """Re-send what failed for a passing reason, so a notification sent offline arrives once the
@@ -320,4 +323,4 @@ class PushServer(FastMCP):
 
 
 def serve(config: Config) -> None:
-    PushServer(config).run("stdio")
+    PushServer(config, handoff=True).run("stdio")

@@ -178,9 +178,10 @@ async def test_a_replayed_token_is_ignored(telegram, make_config):
     telegram.tap("Deploy")
     assert (await first).answer == "Deploy"
 
+    polls = telegram.polls
     second = asking(config, "Roll back v1.3?", ("Roll back", "Keep"))
     await asyncio.to_thread(telegram.wait_question, 2)
-    await wait_polling(telegram, telegram.polls + 1)
+    await wait_polling(telegram, polls + 1)
     again = telegram.tap("Deploy", message, data=deploy)  # the first question's press, sent once more
     assert await asyncio.to_thread(telegram.ack_for, again) == "Already answered: Deploy"
     onto_second = telegram.tap("Roll back", telegram.question(1), data=deploy)  # ... or onto the second question
@@ -197,9 +198,10 @@ async def test_an_expired_question_takes_no_answer(telegram, make_config):
     result = await asking(config, timeout=1)
     assert result.reason == "timeout"
     # A later question's reader still sees the late press of the first one, and refuses it.
+    polls = telegram.polls
     later = asking(config, "Another?", ("A", "B"))
     await asyncio.to_thread(telegram.wait_question, 2)
-    await wait_polling(telegram, telegram.polls + 1)
+    await wait_polling(telegram, polls + 1)
     late = telegram.tap("Deploy", telegram.question(0))
     assert await asyncio.to_thread(telegram.ack_for, late) == "Not accepted: this question has expired"
     telegram.tap("B", telegram.question(1))

@@ -78,3 +78,17 @@ def test_answer_latency(tmp_path):
     assert set(doc["printed"]) == {"telegram", "ntfy", "telegram, another asker reads"}
     assert all(len(v) == 1 for v in doc["printed"].values())
     assert [t["met"] is not None for t in doc["targets"]] == [True, True, True]
+
+
+def test_handoff_and_rest(tmp_path):
+    doc = bench(tmp_path, "handoff", "--reps", "1", "--warmup", "0", "--delay", "0")
+    assert set(doc["medians"]) == {
+        "notify.py cold send",
+        "mcp-push send, no server",
+        "mcp-push send, server running",
+        "mcp-push hook claude-code, server running",
+        "interpreter only",
+    }
+    doc = bench(tmp_path, "rest", "--rounds", "1", "--calls", "20", "--concurrency", "4")
+    assert set(doc["medians"]) == {"hub REST", "stdio server"}
+    assert [t["met"] is not None for t in doc["targets"]] == [True, True]
