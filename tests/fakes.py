@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import select
+import socket
 import threading
 import time
 import urllib.request
@@ -92,6 +94,17 @@ class _Fake:
                 pass
 
         return Handler
+
+
+def _gone(request: BaseHTTPRequestHandler) -> bool:
+    """The client closed its end (a cancelled long poll): the server stops waiting, as Telegram's does."""
+    sock = request.connection
+    try:
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def send_json(request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
@@ -191,7 +204,7 @@ class FakeTelegram(_Fake):
         name = path[len(prefix) :]
         fields = json.loads(body) if body else {}
         if name == "getUpdates":
-            status, answer = self._get_updates(fields)
+            status, answer = self._get_updates(fields, request)
             send_json(request, status, answer)
             return
         with self.cond:
@@ -212,7 +225,7 @@ class FakeTelegram(_Fake):
             self.cond.notify_all()
         send_json(request, 200, {"ok": True, "result": result})
 
-    def _get_updates(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _get_updates(self, fields: dict[str, Any], request: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
         if self.webhook:
             description = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"  # noqa: E501
             return 409, {"ok": False, "error_code": 409, "description": description}
@@ -238,7 +251,7 @@ class FakeTelegram(_Fake):
                         return 409, {"ok": False, "error_code": 409, "description": description}
                     ready = [u for u in self.updates if offset is None or u["update_id"] >= offset]
                     left = end - time.monotonic()
-                    if ready or left <= 0 or self.closing:
+                    if ready or left <= 0 or self.closing or _gone(request):
                         return 200, {"ok": True, "result": ready}
                     self.cond.wait(min(left, 0.05))
             finally:

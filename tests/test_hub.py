@@ -452,3 +452,44 @@ def test_the_answer_page_in_a_real_browser_without_javascript(webhook, make_conf
     finally:
         driver.quit()
         h.stop()
+
+
+def test_sigterm_lets_a_send_in_flight_finish(recorder, tmp_path):
+    """A real `serve --http` process: SIGTERM while a channel is still answering; the request completes."""
+    import signal
+
+    recorder.respond(reply(200, {"ok": True}, delay=1.5))
+    port = free_port()
+    env = clean_env(tmp_path, WEBHOOK_URL=recorder.url, MCP_PUSH_API_TOKENS=TOKEN)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_push", "serve", "--http", "--port", str(port)], env=env, cwd=tmp_path,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        end = time.monotonic() + 20
+        while True:
+            try:
+                if get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < end and proc.poll() is None, "the hub did not start"
+                time.sleep(0.05)
+        result: dict = {}
+
+        def send() -> None:
+            result["answer"] = post(f"{url}/v1/notify", headers=AUTH, json={"title": "t", "content": "c"})
+
+        sending = threading.Thread(target=send)
+        sending.start()
+        end = time.monotonic() + 10
+        while not recorder.requests:  # the channel has it and is taking its time
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        sending.join(15)
+        assert result["answer"].status_code == 200 and result["answer"].json()["status"] == "delivered"
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn ends by re-raising the signal it handled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
