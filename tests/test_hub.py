@@ -493,3 +493,29 @@ def test_sigterm_lets_a_send_in_flight_finish(recorder, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_tls(make_config, webhook, tmp_path):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
+    cert.private_key_pem.write_to_path(str(key))
+    config = make_config(WEBHOOK_URL=webhook.url, MCP_PUSH_API_TOKENS=TOKEN)
+    h = RunningHub(config, tls_cert=chain, tls_key=key)
+    try:
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        url = f"https://127.0.0.1:{h.port}"
+        answer = httpx.post(f"{url}/v1/notify", headers=AUTH, json={"title": "t", "content": "c"}, verify=context)
+        assert answer.status_code == 200 and answer.json()["status"] == "delivered"
+        with pytest.raises(httpx.ConnectError):  # a client that does not trust the certificate
+            httpx.get(f"{url}/healthz", verify=ssl.create_default_context())
+    finally:
+        h.stop()
+    with pytest.raises(ConfigError, match="go together"):
+        hub.build(config, port=free_port(), tls_cert=chain)
