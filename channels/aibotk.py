@@ -26,6 +26,7 @@ class Settings(ChannelSettings):
 class Aibotk(Channel[Settings]):
     name = "aibotk"
     label = "Smart WeChat secretary (aibotk)"
+    group = "China"
     docs = "http://wechat.aibotk.com/docs/about"
     Settings = Settings
 

@@ -32,6 +32,7 @@ class Settings(ChannelSettings):
 class Bark(Channel[Settings]):
     name = "bark"
     label = "Bark (iOS)"
+    group = "international"
     docs = "https://bark.day.app/#/tutorial"
     Settings = Settings
 

@@ -169,9 +169,14 @@ _trace: contextvars.ContextVar[_Trace | None] = contextvars.ContextVar("trace", 
 T = TypeVar("T")
 
 
+Group = Literal["China", "international", "self-hosted", "this machine"]
+"""Where a channel's service lives, for `mcp-push channels` and the README to group 40-odd entries by."""
+
+
 class Channel(Generic[S]):
     name: ClassVar[str]
     label: ClassVar[str]
+    group: ClassVar[Group]
     docs: ClassVar[str]
     Settings: ClassVar[type[ChannelSettings]]
     limits: ClassVar[Limits] = Limits()

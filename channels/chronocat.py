@@ -38,6 +38,7 @@ def targets(spec: str) -> list[tuple[str, str]]:
 class Chronocat(Channel[Settings]):
     name = "chronocat"
     label = "Chronocat (QQ)"
+    group = "self-hosted"
     docs = "https://chronocat.vercel.app/develop/red"
     Settings = Settings
 

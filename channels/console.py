@@ -23,6 +23,7 @@ class Settings(ChannelSettings):
 class Console(Channel[Settings]):
     name = "console"
     label = "Console (stderr)"
+    group = "this machine"
     docs = "https://github.com/whyour/qinglong/blob/develop/sample/notify.py"
     Settings = Settings
 

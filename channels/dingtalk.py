@@ -29,6 +29,7 @@ def sign(secret: str, timestamp_ms: str) -> str:
 class DingTalk(Channel[Settings]):
     name = "dingtalk"
     label = "DingTalk bot"
+    group = "China"
     docs = "https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages"
     Settings = Settings
     # DingTalk: 20 messages a minute per robot (over it, the robot is muted for 10 minutes); text <= 20,000 bytes.

@@ -33,6 +33,7 @@ def sign(secret: str, timestamp_s: str) -> str:
 class Feishu(Channel[Settings]):
     name = "feishu"
     label = "Feishu / Lark bot"
+    group = "China"
     docs = "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot"
     Settings = Settings
     # Feishu custom bots: 100 requests a minute and 5 a second; a request body of at most 20 KB.

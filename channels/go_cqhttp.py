@@ -42,6 +42,7 @@ class Settings(ChannelSettings):
 class GoCqhttp(Channel[Settings]):
     name = "go_cqhttp"
     label = "go-cqhttp / OneBot v11 (QQ)"
+    group = "self-hosted"
     docs = "https://github.com/botuniverse/onebot-11/blob/master/api/public.md"
     Settings = Settings
 

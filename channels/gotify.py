@@ -22,6 +22,7 @@ class Settings(ChannelSettings):
 class Gotify(Channel[Settings]):
     name = "gotify"
     label = "Gotify"
+    group = "self-hosted"
     docs = "https://gotify.net/docs/pushmsg"
     Settings = Settings
 

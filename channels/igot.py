@@ -32,6 +32,7 @@ class Settings(ChannelSettings):
 class IGot(Channel[Settings]):
     name = "igot"
     label = "iGot"
+    group = "China"
     docs = "http://hellyw.com/#/"
     Settings = Settings
 

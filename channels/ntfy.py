@@ -68,6 +68,7 @@ def header_text(value: str) -> str:
 class Ntfy(Channel[Settings]):
     name = "ntfy"
     label = "ntfy"
+    group = "self-hosted"
     docs = "https://docs.ntfy.sh/publish/"
     Settings = Settings
     # ntfy.sh (and ntfy's default config) accept at most 4,096 bytes of message text.

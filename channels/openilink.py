@@ -25,6 +25,7 @@ class Settings(ChannelSettings):
 class OpeniLink(Channel[Settings]):
     name = "openilink"
     label = "OpeniLink Hub (WeChat)"
+    group = "China"
     docs = "https://github.com/openilink/openilink-hub/blob/main/docs/app-development.md#send-message"
     Settings = Settings
 

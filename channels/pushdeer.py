@@ -25,6 +25,7 @@ class Settings(ChannelSettings):
 class PushDeer(Channel[Settings]):
     name = "pushdeer"
     label = "PushDeer"
+    group = "China"
     docs = "https://github.com/easychen/pushdeer#推送消息"
     Settings = Settings
 

@@ -21,6 +21,7 @@ class Settings(ChannelSettings):
 class PushMe(Channel[Settings]):
     name = "pushme"
     label = "PushMe"
+    group = "China"
     docs = "https://push.i-i.me/docs/index"
     Settings = Settings
 

@@ -38,6 +38,7 @@ class Settings(ChannelSettings):
 class PushPlus(Channel[Settings]):
     name = "pushplus"
     label = "PushPlus (推送加)"
+    group = "China"
     docs = "https://www.pushplus.plus/doc/guide/api.html"
     Settings = Settings
 

@@ -27,6 +27,7 @@ class Settings(ChannelSettings):
 class Qmsg(Channel[Settings]):
     name = "qmsg"
     label = "Qmsg酱 (QQ)"
+    group = "China"
     docs = "https://qmsg.zendee.cn/api"
     Settings = Settings
 

@@ -27,6 +27,7 @@ class Settings(ChannelSettings):
 class ServerChan(Channel[Settings]):
     name = "serverchan"
     label = "ServerChan (Server酱)"
+    group = "China"
     docs = "https://sct.ftqq.com/sendkey"  # Server酱³: https://doc2.ft07.com/serverchan3/server/api
     Settings = Settings
     # desp holds at most 32 KB; kept under it with room for the doubled newlines and a moved title.

@@ -46,6 +46,7 @@ class Settings(ChannelSettings):
 class Smtp(Channel[Settings]):
     name = "smtp"
     label = "E-mail (SMTP)"
+    group = "international"
     docs = "https://docs.python.org/3/library/smtplib.html"
     Settings = Settings
 

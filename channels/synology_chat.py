@@ -46,6 +46,7 @@ def webhook_url(url: str, token: str) -> str:
 class SynologyChat(Channel[Settings]):
     name = "synology_chat"
     label = "Synology Chat"
+    group = "self-hosted"
     docs = (
         "https://www.synology.com/en-us/knowledgebase/DSM/tutorial/Collaboration/"
         "How_to_configure_webhooks_and_slash_commands_in_Chat_Integration"

@@ -57,6 +57,7 @@ class Settings(ChannelSettings):
 class Telegram(Channel[Settings]):
     name = "telegram"
     label = "Telegram"
+    group = "international"
     docs = "https://core.telegram.org/bots/api#sendmessage"
     Settings = Settings
     # Bot API: about one message a second per chat; text of at most 4,096 characters (UTF-16 code units).

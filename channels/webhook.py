@@ -104,6 +104,7 @@ def parse_body(body: str) -> tuple[Any, bool]:
 class Webhook(Channel[Settings]):
     name = "webhook"
     label = "Custom webhook"
+    group = "self-hosted"
     docs = "https://github.com/whyour/qinglong/blob/develop/sample/notify.py"
     Settings = Settings
 

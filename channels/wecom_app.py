@@ -77,6 +77,7 @@ def cut_bytes(text: str, limit: int) -> str:
 class WeComApp(Channel[Settings]):
     name = "wecom_app"
     label = "WeCom app message"
+    group = "China"
     docs = "https://developer.work.weixin.qq.com/document/path/90236"
     Settings = Settings
     # A text message holds at most 2,048 bytes of UTF-8 (the other forms allow more; this keeps all safe).

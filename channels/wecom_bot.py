@@ -22,6 +22,7 @@ class Settings(ChannelSettings):
 class WeComBot(Channel[Settings]):
     name = "wecom_bot"
     label = "WeCom group bot"
+    group = "China"
     docs = "https://developer.work.weixin.qq.com/document/path/91770"
     Settings = Settings
     # WeCom: 20 messages a minute per bot; a text message holds at most 2,048 bytes of UTF-8.

@@ -30,6 +30,7 @@ class Settings(ChannelSettings):
 class WePlusBot(Channel[Settings]):
     name = "weplus_bot"
     label = "WePlus bot (微加机器人)"
+    group = "China"
     docs = "https://www.weplusbot.com/"
     Settings = Settings
 

@@ -63,6 +63,7 @@ class Settings(ChannelSettings):
 class WxPusher(Channel[Settings]):
     name = "wxpusher"
     label = "WxPusher"
+    group = "China"
     docs = "https://wxpusher.zjiecode.com/docs/#/?id=send-msg"
     Settings = Settings
 

@@ -38,6 +38,7 @@ class Settings(ChannelSettings):
 class WxPusherSpt(Channel[Settings]):
     name = "wxpusher_spt"
     label = "WxPusher simple push (SPT)"
+    group = "China"
     docs = "https://wxpusher.zjiecode.com/docs/#/?id=spt"
     Settings = Settings
 
