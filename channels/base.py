@@ -94,8 +94,21 @@ BaseUrl = Annotated[str, AfterValidator(_base_url)]
 a channel can append its path."""
 
 
+def _secret_url(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().startswith(("http://", "https://")):
+        raise ValueError("must be the whole URL the service gave you, with its scheme (https://...)")
+    return value
+
+
+SecretUrl = Annotated[SecretStr, AfterValidator(_secret_url)]
+"""A URL that is itself the credential (a webhook's): secret, scheme checked, used exactly as given."""
+
+
 def _is_secret(annotation: Any) -> bool:
-    return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+    """SecretStr itself, or inside an Optional or an Annotated type (SecretUrl | None)."""
+    if annotation is SecretStr:
+        return True
+    return any(_is_secret(arg) for arg in typing.get_args(annotation))
 
 
 class ChannelError(Exception):
@@ -115,6 +128,10 @@ class Request:
     content: bytes | str | None = None
     files: Any = None
     timeout: float | None = None  # for a request that takes long by design (a long poll); else the policy's
+    auth: tuple[str, str] | None = None  # HTTP Basic: user and password
+    # The service drops a repeat of this very request (a Matrix txnId, a retry or dedup key), so one that may
+    # have been accepted (a read timeout) is retried too, without MCP_PUSH_RETRY_UNSAFE.
+    idempotent: bool = False
 
 
 S = TypeVar("S", bound=ChannelSettings)
@@ -131,6 +148,11 @@ class Policy:
     backoff: float = 0.5
     retry_unsafe: bool = False
     overflow: Literal["truncate", "split"] = "truncate"
+
+
+class Delivered(Exception):
+    """Raised by `check` for an answer that is not a success status yet means the message is in (LINE's
+    409 for a retry key it has already accepted); the text is logged."""
 
 
 class Transient(ChannelError):
@@ -205,7 +227,8 @@ class Channel(Generic[S]):
         The default trusts the HTTP status alone; most services need more, since they answer 200 with
         an error code in the body. Raising ValueError/KeyError/TypeError means "not the answer the
         service documents" and is reported with a snippet of the body; raising `Transient` means "too
-        fast, try again" and is retried.
+        fast, try again" and is retried; raising `ChannelError` is a refusal that no retry can change (a
+        quota used up), whatever the status; raising `Delivered` means "in, whatever the status".
         """
         return None
 
@@ -239,6 +262,11 @@ class Channel(Generic[S]):
         """Names the answer source: the processes on a machine share one reader per source (a bot allows
         one `getUpdates` at a time). Channels whose settings point at the same source return the same key."""
         return self.name
+
+    def expand(self) -> list[Channel]:
+        """The channels this configuration stands for: itself, or, for a setting that lists several
+        targets each of which must report on its own (Apprise's URLs), one per target, named `name:...`."""
+        return [self]
 
     @classmethod
     def can_answer(cls) -> bool:
@@ -307,7 +335,7 @@ class Channel(Generic[S]):
             _trace.reset(token)
 
     async def call(self, request: Request) -> httpx.Response:
-        return await self.retrying(lambda: self._call_once(request))
+        return await self.retrying(lambda: self._call_once(request), idempotent=request.idempotent)
 
     async def _call_once(self, request: Request) -> httpx.Response:
         trace = self._current()
@@ -321,11 +349,15 @@ class Channel(Generic[S]):
             data=request.data,
             content=request.content,
             files=request.files,
+            auth=request.auth,
             timeout=trace.timeout,
         )
         trace.status = response.status_code
         try:
             problem = self.check(response)
+        except Delivered as done:
+            log.info("%s: %s", self.name, redact(str(done)))
+            return response
         except (ValueError, KeyError, TypeError, AttributeError):
             problem = f"unexpected response: {snippet(response)}"
         if not response.is_success:
@@ -337,10 +369,10 @@ class Channel(Generic[S]):
             raise ChannelError(problem)
         return response
 
-    async def retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def retrying(self, operation: Callable[[], Awaitable[T]], idempotent: bool = False) -> T:
         """Run `operation`, retrying transient failures with exponential backoff and jitter, never past
-        the deadline, and never re-sending what the service may already have accepted unless the user
-        opted in (MCP_PUSH_RETRY_UNSAFE)."""
+        the deadline, and never re-sending what the service may already have accepted unless the service
+        drops repeats (`idempotent`) or the user opted in (MCP_PUSH_RETRY_UNSAFE)."""
         trace = self._current()
         attempt = 1
         while True:
@@ -351,7 +383,7 @@ class Channel(Generic[S]):
                 if (
                     attempt > self.policy.retries
                     or kind is None
-                    or (kind == "maybe_sent" and not self.policy.retry_unsafe)
+                    or (kind == "maybe_sent" and not (idempotent or self.policy.retry_unsafe))
                 ):
                     raise
                 asked = exc.retry_after if isinstance(exc, Transient) else None

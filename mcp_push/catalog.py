@@ -8,6 +8,14 @@ from typing import Any
 from mcp_push.config import Config, Settings
 from mcp_push.redact import hint, redact
 
+# The order the listing and the README show the groups in.
+GROUPS = {
+    "international": "International",
+    "China": "China",
+    "self-hosted": "Self-hosted",
+    "this machine": "On this machine",
+}
+
 
 def describe(config: Config) -> list[dict[str, Any]]:
     from channels import REGISTRY, load
@@ -28,7 +36,7 @@ def describe(config: Config) -> list[dict[str, Any]]:
                     "value": (hint(raw) if var in secrets else redact(raw)) if raw else "",
                 }
             )
-        if name in config.channels:
+        if name in config.channels or any(n.startswith(f"{name}:") for n in config.channels):
             status = "configured"
         elif name in config.problems:
             status = "misconfigured"
@@ -40,22 +48,35 @@ def describe(config: Config) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "label": cls.label,
+                "group": cls.group,
                 "docs": cls.docs,
                 "status": status,
                 "problem": config.problems.get(name, ""),
+                "triggers": list(REGISTRY[name]),
                 "variables": variables,
             }
         )
     return rows
 
 
+def grouped(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The rows by group, in GROUPS' order, each group in the registry's order."""
+    return [(title, [r for r in rows if r["group"] == group]) for group, title in GROUPS.items()]
+
+
 def as_markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| Channel | Name | Required env vars | Optional env vars |", "|---|---|---|---|"]
-    for row in rows:
-        required = ", ".join(f"`{v['name']}`" for v in row["variables"] if v["required"])
-        optional = ", ".join(f"`{v['name']}`" for v in row["variables"] if not v["required"]) or "–"
-        lines.append(f"| [{row['label']}]({row['docs']}) | `{row['name']}` | {required} | {optional} |")
-    return "\n".join(lines)
+    lines: list[str] = []
+    for title, members in grouped(rows):
+        lines += ["", f"**{title}**", "", "| Channel | Name | Required env vars | Optional env vars |"]
+        lines.append("|---|---|---|---|")
+        for row in members:
+            # A channel reached more than one way (a Slack webhook, or a bot token) requires one of its triggers.
+            required = ", ".join(f"`{v['name']}`" for v in row["variables"] if v["required"]) or " or ".join(
+                f"`{t}`" for t in row["triggers"]
+            )
+            optional = ", ".join(f"`{v['name']}`" for v in row["variables"] if not v["required"]) or "–"
+            lines.append(f"| [{row['label']}]({row['docs']}) | `{row['name']}` | {required} | {optional} |")
+    return "\n".join(lines).strip("\n")
 
 
 def as_env_example(rows: list[dict[str, Any]]) -> str:

@@ -214,6 +214,7 @@ def _print_report(report: DeliveryReport, as_json: bool) -> None:
 
 def _channels(config: Config, args: argparse.Namespace) -> int:
     from mcp_push.catalog import as_env_example, as_markdown, describe
+    from mcp_push.redact import redact
 
     rows = describe(config)
     if args.json:
@@ -223,15 +224,17 @@ def _channels(config: Config, args: argparse.Namespace) -> int:
     elif args.format == "env":
         print(as_env_example(rows), end="", file=console.out())
     else:
-        for row in rows:
-            print(
-                f"{row['name']:<14} {row['status']}{': ' + row['problem'] if row['problem'] else ''}",
-                file=console.out(),
-            )
-            for var in row["variables"]:
-                need = "required" if var["required"] else "optional"
-                value = f" = {var['value']}" if var["value"] else ""
-                print(f"    {var['name']:<24} {need}{value}", file=console.out())
+        from mcp_push.catalog import grouped
+
+        for title, members in grouped(rows):
+            print(f"== {title} ==", file=console.out())
+            for row in members:
+                problem = f": {redact(row['problem'])}" if row["problem"] else ""
+                print(f"{row['name']:<14} {row['status']}{problem}", file=console.out())
+                for var in row["variables"]:
+                    need = "required" if var["required"] else "optional"
+                    value = f" = {var['value']}" if var["value"] else ""
+                    print(f"    {var['name']:<24} {need}{value}", file=console.out())
     return EXIT_OK
 
 

@@ -246,7 +246,8 @@ class Config:
                 problems[name] = explain(exc)
                 continue
             if settings.enabled():
-                channels[name] = channel_cls(settings, self.policy, self.settings.state_dir)
+                for part in channel_cls(settings, self.policy, self.settings.state_dir).expand():
+                    channels[part.name] = part
         return channels, problems
 
     @property

@@ -52,6 +52,8 @@ def select(config: Config, names: Sequence[str] | None) -> tuple[list[Channel], 
             inbox = True
         elif name in config.channels:
             chosen.append(config.channels[name])
+        elif parts := [c for n, c in config.channels.items() if n.startswith(f"{name}:")]:
+            chosen += parts  # a channel that stands for several targets (apprise:discord, apprise:mailto)
         elif name in config.problems:
             raise UsageError(f"channel '{name}' is misconfigured: {config.problems[name]}")
         elif name in REGISTRY:

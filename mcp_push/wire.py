@@ -12,8 +12,10 @@ answer with: HTTP/1.1 (or 1.0), Content-Length, chunked or close-delimited bodie
 
 Failures map onto httpx's exceptions the way httpcore's do, so `Channel.classify` reads them the same:
 nothing sent (`ConnectError`, `ConnectTimeout`) versus maybe accepted (`ReadTimeout`, `ReadError`,
-`RemoteProtocolError`). Everything is bounded: connect, write and read time (httpx's `timeout`), header
-size, body size.
+`RemoteProtocolError`). One failure never reaches the caller: a reused idle connection that the server closed
+or reset as the request went out, before any byte of an answer, is the keep-alive race every client meets, and
+the request goes once more, on a new connection. Everything is bounded: connect, write and read time (httpx's
+`timeout`, for each of at most two attempts), header size, body size.
 """
 
 from __future__ import annotations
@@ -113,12 +115,36 @@ class Wire(httpx.AsyncBaseTransport):
         if body or request.method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
             head.append(b"Content-Length: %d\r\n" % len(body))
         head.append(b"\r\n")
+        data = b"".join(head) + body
 
-        conn = self._checkout(origin) or await self._connect(origin, timeout.get("connect"))
+        idle = self._checkout(origin)
+        if idle is not None:
+            try:
+                return await self._exchange(origin, idle, data, request.method, timeout)
+            except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
+                if not (idle.closed and idle.received == 0):
+                    raise
+                # The keep-alive race: the server closed (or reset) this idle connection as it was reused, its
+                # FIN in flight while the request went out, and not a byte of an answer came back. A server
+                # drops an idle connection without reading what arrives on it, so the request goes once more
+                # on a new connection, as browsers do. Only here: a fresh connection's failure, an answer
+                # begun, or a timeout may mean the request was taken, and is left to the caller.
+        conn = await self._connect(origin, timeout.get("connect"))
+        return await self._exchange(origin, conn, data, request.method, timeout)
+
+    async def _exchange(
+        self,
+        origin: tuple[str, str, int],
+        conn: _Connection,
+        data: bytes,
+        method: str,
+        timeout: dict[str, float | None],
+    ) -> httpx.Response:
+        """One request and its response on `conn`, which then goes back to the pool if it may be reused."""
         try:
-            await conn.write(b"".join(head) + body, timeout.get("write"))
-            status, reason, headers, content, reusable = await _read_response(
-                conn, request.method == "HEAD", timeout.get("read")
+            await conn.write(data, timeout.get("write"))
+            status, reason, version, headers, content, reusable = await _read_response(
+                conn, method == "HEAD", timeout.get("read")
             )
         except BaseException:
             conn.abort()  # a half-read response (timeout, cancellation) leaves the socket unusable
@@ -131,7 +157,7 @@ class Wire(httpx.AsyncBaseTransport):
             status,
             headers=headers,
             stream=httpx.ByteStream(content),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+            extensions={"http_version": version, "reason_phrase": reason},
         )
 
     def _checkout(self, origin: tuple[str, str, int]) -> _Connection | None:
@@ -179,8 +205,8 @@ class Wire(httpx.AsyncBaseTransport):
 
 async def _read_response(
     conn: _Connection, head_only: bool, timeout: float | None
-) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]:
-    """Status, reason, headers, body and whether the connection may carry another request
+) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]], bytes, bool]:
+    """Status, reason, HTTP version, headers, body and whether the connection may carry another request
     (RFC 9112 section 6.3 decides how the body is delimited)."""
     while True:
         status, reason, version, headers = await _read_head(conn, timeout)
@@ -194,9 +220,9 @@ async def _read_response(
         fields[key] = value
     keep = version == b"HTTP/1.1" and b"close" not in fields.get(b"connection", b"").lower()
     if head_only or status in (204, 304) or 100 <= status < 200:
-        return status, reason, headers, b"", keep
+        return status, reason, version, headers, b"", keep
     if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
-        return status, reason, headers, await _read_chunked(conn, timeout), keep
+        return status, reason, version, headers, await _read_chunked(conn, timeout), keep
     if b"content-length" in fields:
         try:
             length = int(fields[b"content-length"])
@@ -204,8 +230,8 @@ async def _read_response(
             raise httpx.RemoteProtocolError("invalid Content-Length header") from None
         if not 0 <= length <= MAX_BODY:
             raise httpx.RemoteProtocolError(f"response body of {length} bytes is over the {MAX_BODY}-byte limit")
-        return status, reason, headers, await _read_exactly(conn, length, timeout), keep
-    return status, reason, headers, await _read_to_close(conn, timeout), False
+        return status, reason, version, headers, await _read_exactly(conn, length, timeout), keep
+    return status, reason, version, headers, await _read_to_close(conn, timeout), False
 
 
 async def _read_head(
