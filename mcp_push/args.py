@@ -126,22 +126,23 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     if only in (None, "hook"):
         hook = sub.add_parser("hook", help="notify from an agent's hook; always exits 0 (see `hook claude-code -h`)")
         agents = hook.add_subparsers(dest="agent", metavar="AGENT", required=True)
-        claude = agents.add_parser("claude-code", help="read a Claude Code hook's JSON on stdin")
-        claude.add_argument("--print-config", action="store_true", help="print the settings.json hooks to add")
-        claude.add_argument(
-            "--approvals",
-            action="store_true",
-            help="with --print-config: also PermissionRequest, answered from your phone",
-        )
-        generic = agents.add_parser("generic", help="a lifecycle event for any agent or script; the message on stdin")
-        # Checked in hooks.py, not with choices=: argparse exits 2, which a Stop hook reads as "keep working".
-        generic.add_argument("--event", default="end", metavar="{start,update,end,error}", help="default: end")
-        generic.add_argument("--run-id", help="the job's name (default: the current directory's name)")
-        generic.add_argument("--title", help="a title instead of e.g. '✅ [END] RUN_ID'")
-        for cmd in (claude, generic):
-            cmd.add_argument(
+        from mcp_push.hooks import AGENTS  # plain data: one subcommand per agent
+
+        for name, spec in AGENTS.items():
+            agent = agents.add_parser(name, help=spec.help)
+            agent.add_argument("--print-config", action="store_true", help="print the hook configuration to add")
+            agent.add_argument(
+                "--approvals",
+                action="store_true",
+                help="with --print-config: also permission prompts, answered from your phone",
+            )
+            agent.add_argument(
                 *SEND_VALUE_OPTIONS, action="append", metavar="NAME", help="only this channel (repeatable)"
             )
+            for flag, keywords in spec.options:
+                agent.add_argument(flag, **keywords)
+            if spec.argv_payload:
+                agent.add_argument("payload", nargs="?", help="the agent's JSON, as it passes it")
 
     if only in (None, "history"):
         history = sub.add_parser("history", help="recent notifications with each channel's outcome")
