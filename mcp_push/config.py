@@ -92,8 +92,10 @@ class Settings(BaseModel):
     SKIP_PUSH_TITLE: str = Field("", description="Newline-separated titles that are never pushed.")
     MCP_PUSH_TIMEOUT: float = Field(10.0, gt=0, le=300, description="Seconds one channel may take.")
     MCP_PUSH_DEADLINE: float = Field(30.0, gt=0, le=3600, description="Seconds one whole send may take.")
-    MCP_PUSH_TOOL_NAMES: Literal["dotted", "underscore"] = Field(
-        "dotted", description="List tools as notify.send (dotted) or notify_send (underscore)."
+    MCP_PUSH_TOOL_NAMES: Literal["auto", "dotted", "underscore"] = Field(
+        "auto",
+        description="List tools as notify.send (dotted) or notify_send (underscore); auto: dotted for clients known "
+        "to take dots, underscore for the rest.",
     )
     MCP_PUSH_HOME: Path | None = Field(
         None, description="State directory (history and inbox); default ~/.local/state/mcp-push."
@@ -171,6 +173,16 @@ class Settings(BaseModel):
     MCP_PUSH_MAX_PER_MINUTE: int = Field(30, ge=0, description="Cap on notifications per minute (0: no cap).")
     MCP_PUSH_EVENTS: str = Field(
         "start,update,end,error", description="Event kinds that are pushed at all, comma-separated."
+    )
+    MCP_PUSH_QUIET_HOURS: str = Field(
+        "",
+        description="e.g. 22:00-07:00: only errors and what needs you go out then; the rest comes as one digest after.",
+    )
+    MCP_PUSH_TZ: str = Field("", description="Time zone of MCP_PUSH_QUIET_HOURS, e.g. Europe/Berlin (default: local).")
+    MCP_PUSH_ROUTES: str = Field(
+        "",
+        description="Kinds of notifications to some channels only, e.g. 'error=telegram,pagerduty; end=ntfy; "
+        "project:acme-*=slack'.",
     )
 
     @field_validator("MCP_PUSH_SERVER", "MCP_PUSH_PUBLIC_URL")

@@ -26,6 +26,11 @@ class Spec(NamedTuple):
 
 AGENTS: dict[str, Spec] = {
     "claude-code": Spec("claude_code", "read a Claude Code hook's JSON on stdin"),
+    "codex": Spec("codex", "Codex: its notify program (the JSON as last argument) or its hooks (on stdin)", (), True),
+    "gemini": Spec("gemini", "read a Gemini CLI hook's JSON on stdin"),
+    "copilot": Spec("copilot", "read a GitHub Copilot CLI hook's JSON on stdin"),
+    "cursor": Spec("cursor", "read a Cursor hook's JSON on stdin"),
+    "opencode": Spec("opencode", "an opencode plugin's event (see --print-config for the plugin file)"),
     "generic": Spec(
         "generic",
         "a lifecycle event for any agent or script; the message on stdin",
