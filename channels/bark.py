@@ -41,6 +41,8 @@ class Bark(Channel[Settings]):
         url = push if push.startswith(("http://", "https://")) else f"https://api.day.app/{push}"
         body = {"title": note.title, "body": note.content}
         body |= self.settings.present(OPTIONAL)
+        if note.urgent and body.get("level") != "critical":  # time-sensitive breaks through Focus modes
+            body["level"] = "timeSensitive"
         return Request("POST", url, json=body)
 
     def check(self, response):

@@ -32,7 +32,12 @@ class Gotify(Channel[Settings]):
             "POST",
             f"{s.GOTIFY_URL}/message",
             headers={"X-Gotify-Key": s.secret("GOTIFY_TOKEN")},
-            json={"title": note.title, "message": note.content, "priority": s.GOTIFY_PRIORITY},
+            # 8 and up makes Gotify's Android app sound and show the message at once: for what is urgent.
+            json={
+                "title": note.title,
+                "message": note.content,
+                "priority": max(s.GOTIFY_PRIORITY, 8) if note.urgent else s.GOTIFY_PRIORITY,
+            },
         )
 
     def check(self, response):

@@ -95,7 +95,11 @@ class Ntfy(Channel[Settings]):
 
     def build(self, note: Notification) -> Request:
         s = self.settings
-        return self.publish(note, self.topic_url(s.secret("NTFY_TOPIC")), s.NTFY_PRIORITY, s.NTFY_ACTIONS)
+        return self.publish(note, self.topic_url(s.secret("NTFY_TOPIC")), self.priority(note), s.NTFY_ACTIONS)
+
+    def priority(self, note: Notification) -> int:
+        """ntfy's max (5, a long vibration and a pop-over) for what is urgent, the configured one otherwise."""
+        return 5 if note.urgent else self.settings.NTFY_PRIORITY
 
     def check(self, response):
         body = response.json()
@@ -138,7 +142,7 @@ class Ntfy(Channel[Settings]):
             "topic": s.secret("NTFY_TOPIC"),
             "title": note.title.replace("\n", " "),
             "message": note.content,
-            "priority": s.NTFY_PRIORITY,
+            "priority": self.priority(note),
             "actions": actions,
         }
         response = await self.call(Request("POST", f"{s.NTFY_URL}/", headers=self.auth(), json=body))

@@ -72,14 +72,17 @@ class Pushover(Channel[Settings]):
 
     def build(self, note: Notification) -> Request:
         s = self.settings
+        # High priority (1: sound and vibration even in the user's quiet hours) for what is urgent; an
+        # emergency configured stays one.
+        priority = max(s.PUSHOVER_PRIORITY, 1) if note.urgent else s.PUSHOVER_PRIORITY
         form = {
             "token": s.secret("PUSHOVER_TOKEN"),
             "user": s.secret("PUSHOVER_USER"),
             "title": note.title,
             "message": note.content,
-            "priority": str(s.PUSHOVER_PRIORITY),
+            "priority": str(priority),
         }
-        if s.PUSHOVER_PRIORITY == EMERGENCY:
+        if priority == EMERGENCY:
             form |= {"retry": str(EMERGENCY_RETRY_S), "expire": str(EMERGENCY_EXPIRE_S)}
         form |= s.present(OPTIONAL)
         return Request("POST", "https://api.pushover.net/1/messages.json", data=form)

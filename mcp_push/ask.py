@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mcp_push import answers
+from mcp_push import answers, routing
 from mcp_push.config import Config
 from mcp_push.dispatch import fan_out, record, select
 from mcp_push.models import TITLE_MAX_CHARS, Ask, AskResult, ChannelResult, Notification, Question, printable
@@ -72,7 +72,8 @@ def prompt_for(request: Ask, settings: Settings) -> Prompt:
     whole = request.title is None and title == f"❓ {first}" and first == text
     content = " · ".join(request.options) if whole else text
     timeout = request.timeout_seconds or settings.MCP_PUSH_ASK_TIMEOUT
-    return Prompt(Notification(title=title, content=content), tuple(request.options), timeout)
+    note = Notification(title=title, content=content, kind="question", urgent=True)
+    return Prompt(note, tuple(request.options), timeout)
 
 
 async def ask(
@@ -121,7 +122,7 @@ async def _ask(
 ) -> AskResult:
     started = time.monotonic()
     until = started + prompt.timeout
-    targets, _ = select(config, channels)
+    targets, _ = select(config, channels or routing.routed(config.settings, prompt.note, config.channels))
     store, settings = config.store, config.settings
     key = await asyncio.to_thread(answers.load_key, settings.state_dir)
     qid, expires = answers.new_id(), time.time() + prompt.timeout
@@ -350,7 +351,7 @@ def approval(
     deny = settings.MCP_PUSH_ASK_DEFAULT == "deny"
     expired = "denied (MCP_PUSH_ASK_DEFAULT=deny)" if deny else "answer in the terminal"
     return Prompt(
-        Notification(title=title, content=content),
+        Notification(title=title, content=content, kind="permission", project=project, urgent=True),
         (ALLOW, DENY),
         settings.MCP_PUSH_ASK_TIMEOUT,
         verdicts=("✅ Allowed", "🚫 Denied"),

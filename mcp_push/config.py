@@ -32,6 +32,7 @@ class Watcher(Protocol):
 
     def answered(self, result: AskResult) -> None: ...
 
+
 log = logging.getLogger("mcp_push")
 
 
@@ -191,6 +192,19 @@ class Settings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be a URL with its scheme, e.g. https://hub.example:8765")
         return value.rstrip("/")
+
+    @field_validator("MCP_PUSH_QUIET_HOURS", "MCP_PUSH_TZ", "MCP_PUSH_ROUTES")
+    @classmethod
+    def _routing(cls, value: str, info: Any) -> str:
+        from mcp_push import routing
+
+        check = {
+            "MCP_PUSH_QUIET_HOURS": routing.quiet_hours,
+            "MCP_PUSH_TZ": routing.zone,
+            "MCP_PUSH_ROUTES": routing.routes,
+        }
+        check[info.field_name](value)
+        return value
 
     @property
     def api_tokens(self) -> list[str]:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from channels import INBOX, REGISTRY
-from mcp_push import redact
+from mcp_push import redact, routing
 from mcp_push.config import Config
 from mcp_push.models import ChannelResult, DeliveryReport, Notification, Question
 
@@ -57,7 +57,11 @@ def select(config: Config, names: Sequence[str] | None) -> tuple[list[Channel], 
         elif name in config.problems:
             raise UsageError(f"channel '{name}' is misconfigured: {config.problems[name]}")
         elif name in REGISTRY:
-            needs = " and ".join(REGISTRY[name])
+            from channels import load
+
+            fields = load(name).Settings.model_fields
+            required = [var for var, field in fields.items() if field.is_required()]
+            needs = " and ".join(required) if required else " or ".join(REGISTRY[name])  # one of several ways in
             raise UsageError(f"channel '{name}' is not configured: set {needs}")
         else:
             raise UsageError(f"unknown channel '{name}'; known channels: {', '.join([*REGISTRY, INBOX])}")
@@ -71,6 +75,7 @@ async def dispatch(
     *,
     source: str = "cli",
     progress: Progress | None = None,
+    held_check: bool = True,
 ) -> DeliveryReport:
     settings = config.settings
     if note.title in settings.skip_titles:
@@ -79,11 +84,16 @@ async def dispatch(
         from mcp_push import forward
 
         return _told(config, await forward.deliver(config, note, channels, source))
-    targets, inbox = select(config, channels)
+    targets, inbox = select(config, channels or routing.routed(settings, note, config.channels))
     reason = config.guards.admit(note)
     if reason:
         log.info("%s", reason)
         return DeliveryReport(status="skipped", summary=reason)
+    if held_check and settings.MCP_PUSH_QUIET_HOURS:
+        quiet = routing.quiet_now(settings)
+        if quiet is not None and not note.urgent:
+            return _told(config, await _hold(config, note, source, quiet))
+        await routing.send_digest(config)  # quiet hours are over: what they held goes out first
     fallback = not targets and not inbox
     inbox = inbox or fallback
     if settings.HITOKOTO and targets:
@@ -120,6 +130,13 @@ async def dispatch(
     if nid is not None:
         await record(config, nid, results)
     return _told(config, _report(results, fallback=fallback and not config.problems, nid=nid))
+
+
+async def _hold(config: Config, note: Notification, source: str, quiet: routing.QuietHours) -> DeliveryReport:
+    nid = await config.store.run(config.store.add, note, source)
+    await config.store.run(config.store.hold, nid)
+    summary = f"Held: quiet hours ({quiet}); it comes in one digest when they end at {quiet.end:%H:%M}."
+    return DeliveryReport(status="held", summary=summary, id=nid)
 
 
 def _told(config: Config, report: DeliveryReport) -> DeliveryReport:

@@ -135,6 +135,11 @@ class Notification(BaseModel):
     # Set when the notification renders an event: the guards throttle updates per run, history groups by run.
     run_id: str | None = None
     event: EventKind | None = None
+    # What it is, for MCP_PUSH_ROUTES: an event kind, or a hook's (attention, permission), or a question.
+    kind: str | None = None
+    project: str | None = None  # the project it is about (a hook's directory), for routes by project
+    # An error, or something that needs you: it goes out in quiet hours, at each channel's urgent level.
+    urgent: bool = False
 
 
 EVENT_ICONS: dict[str, str] = {"start": "🚀", "update": "🔄", "end": "✅", "error": "❌"}
@@ -161,7 +166,13 @@ class Event(BaseModel):
         # The title can exceed the limit only through a long run_id plus the prefix; cut rather than fail.
         # Every piece was validated already; data and time may push the sum past 64 KiB, which is fine.
         return Notification.model_construct(
-            title=title[:TITLE_MAX_CHARS], content="\n\n".join(parts), run_id=self.run_id, event=self.event
+            title=title[:TITLE_MAX_CHARS],
+            content="\n\n".join(parts),
+            run_id=self.run_id,
+            event=self.event,
+            kind=self.event,
+            project=None,
+            urgent=self.event == "error",
         )
 
 
@@ -171,7 +182,7 @@ def _readable(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-Status = Literal["delivered", "partial", "failed", "no_channels", "skipped"]
+Status = Literal["delivered", "partial", "failed", "no_channels", "skipped", "held"]
 
 
 class ChannelResult(BaseModel):
@@ -196,6 +207,7 @@ class DeliveryReport(BaseModel):
         description=(
             "delivered: every channel accepted it; partial: some did; failed: none did; "
             "no_channels: no push channel is configured, so it was kept in the local inbox only; "
+            "held: quiet hours (MCP_PUSH_QUIET_HOURS): kept for the digest sent when they end; "
             "skipped: the title is listed in SKIP_PUSH_TITLE."
         )
     )
@@ -206,7 +218,7 @@ class DeliveryReport(BaseModel):
     @property
     def delivered(self) -> bool:
         """Whether anything reached a destination; drives MCP's isError and the CLI exit code."""
-        return any(r.ok for r in self.results) or self.status == "skipped"
+        return any(r.ok for r in self.results) or self.status in ("skipped", "held")
 
 
 def _single_line(value: str) -> str:

@@ -75,6 +75,9 @@ CREATE TABLE IF NOT EXISTS questions (
     sender TEXT,
     answered REAL
 );
+CREATE TABLE IF NOT EXISTS held (
+    notification_id INTEGER PRIMARY KEY REFERENCES notifications(id) ON DELETE CASCADE
+);
 CREATE TABLE IF NOT EXISTS listeners (
     key TEXT PRIMARY KEY,
     owner TEXT,
@@ -249,9 +252,7 @@ class Store:
 
     # ---- questions and the processes that read their answers -------------------------------------
 
-    def add_question(
-        self, qid: str, nid: int, *, expires: float, choices: list[str], origins: dict[str, str]
-    ) -> None:
+    def add_question(self, qid: str, nid: int, *, expires: float, choices: list[str], origins: dict[str, str]) -> None:
         with self._db(write=True) as db:
             db.execute(
                 "INSERT INTO questions (id, notification_id, created, expires, choices, origins, status)"
@@ -309,6 +310,22 @@ class Store:
         with self._db(write=True) as db:
             db.execute("UPDATE listeners SET lease_until = 0 WHERE key = ? AND owner = ?", (key, owner))
 
+    # ---- quiet hours ----------------------------------------------------------------------------
+
+    def hold(self, nid: int) -> None:
+        with self._db(write=True) as db:
+            db.execute("INSERT OR IGNORE INTO held (notification_id) VALUES (?)", (nid,))
+
+    def take_held(self) -> list[dict[str, Any]]:
+        """Everything quiet hours held, oldest first, and no longer held: one caller gets each."""
+        with self._db(write=True) as db:
+            rows = db.execute(
+                "SELECT n.id, n.created, n.title FROM held h JOIN notifications n ON n.id = h.notification_id"
+                " ORDER BY n.id"
+            ).fetchall()
+            db.execute("DELETE FROM held")
+        return [{"id": r["id"], "created": r["created"], "title": r["title"]} for r in rows]
+
     def prune(self) -> int:
         """Bound the file by age and by count; returns how many notifications were removed."""
         with self._db(write=True) as db:
@@ -357,6 +374,10 @@ class Store:
                 row["notification_id"]: _question(row)
                 for row in db.execute(f"SELECT * FROM questions WHERE notification_id IN ({marks})", ids)
             }
+            held = {
+                row[0]
+                for row in db.execute(f"SELECT notification_id FROM held WHERE notification_id IN ({marks})", ids)
+            }
         out = []
         for row in rows:
             out.append(
@@ -384,6 +405,7 @@ class Store:
                     ],
                     "pending": sorted(p["channel"] for p in pending if p["notification_id"] == row["id"]),
                     "question": questions.get(row["id"]),
+                    "held": row["id"] in held,
                 }
             )
         return out

@@ -96,8 +96,8 @@ async def test_only_named_channels(recorder, make_config):
     config = make_config(WEBHOOK_URL=recorder.url, NTFY_TOPIC="t0123", NTFY_URL=recorder.url)
     report = await dispatch(config, NOTE, ["Webhook"])
     assert [r.name for r in report.results] == ["webhook"]
-    with pytest.raises(UsageError, match="unknown channel 'slack'"):
-        await dispatch(config, NOTE, ["slack"])
+    with pytest.raises(UsageError, match="unknown channel 'pager'"):
+        await dispatch(config, NOTE, ["pager"])
 
 
 async def test_inbox_when_nothing_configured(make_config, tmp_path):

@@ -205,7 +205,15 @@ def notification(agent: Agent, turn: Turn, config: Config) -> Notification | Non
     # run_id and event let the guards and the history group a session's notifications. "Needs your action"
     # has no event kind, so MCP_PUSH_EVENTS never hides it.
     run_id = f"{agent.name}/{project}/{session}"[:128]
-    return Notification(title=title, content=content, run_id=run_id, event=kind)
+    return Notification(
+        title=title,
+        content=content,
+        run_id=run_id,
+        event=kind,
+        kind=kind or turn.kind,
+        project=project,
+        urgent=turn.kind != "finished",
+    )
 
 
 async def send(config: Config, note: Notification, channels: list[str] | None, source: str) -> DeliveryReport:
