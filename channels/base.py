@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from urllib.parse import unquote
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
@@ -65,8 +66,12 @@ class ChannelSettings(BaseModel):
         for name in cls.secret_fields():
             if name in values:
                 found += [values[name], *(part.strip() for part in re.split(r"[,;\n]", values[name]))]
-        # Credentials written into any URL setting (https://user:pass@gotify.example) are secret too.
-        found += [m.group(1) for value in values.values() for m in re.finditer(r"://([^/@\s]+)@", value)]
+        # Credentials written into any URL setting (https://user:pass@gotify.example) are secret too, also as
+        # they travel: decoded (`p%2Bss` is sent as `p+ss`), so their Basic header's base64 is masked as well.
+        for value in values.values():
+            for m in re.finditer(r"://([^/@\s]+)@", value):
+                user, _, password = m.group(1).partition(":")
+                found += [m.group(1), f"{unquote(user)}:{unquote(password)}", password, unquote(password)]
         return found
 
     def enabled(self) -> bool:

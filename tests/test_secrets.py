@@ -1,16 +1,18 @@
 """No secret leaks, whatever fails.
 
-All 25 channels are configured at once, every token, key, password and secret URL a unique string that starts
-with LEAK: one variant URL-safe, one with + / = where the field allows them and with the other shapes a secret
-can take (a full Bark URL, ntfy Basic auth, a Telegram proxy with credentials, a webhook URL with user info and
-path and query secrets, lists of keys, a token inside the Synology URL). Then each kind of failure is made to
-happen to all of them: refused connection, TLS error, timeout, 401 and 403 that echo the request (line, headers,
-body), an HTML error page, invalid JSON, a business failure, a redirect whose Location carries the token; SMTP
-refuses, fails TLS, hangs or rejects AUTH echoing the credentials. Every way out is then searched for each secret
-in every shape it takes (as is, percent-encoded, JSON-escaped, base64 inside a credential, in any letter case)
-and for any fragment of one (the LEAK marker): MCP tool results (text and structuredContent), client log
-messages, progress and resources; CLI output, text and --json, stdout and stderr, with DEBUG logs; every record
-of every logger, message and traceback; the files of the local history.
+Every channel of the registry is configured at once, every token, key, password and secret URL a unique string
+that starts with LEAK: one variant URL-safe, one with + / = where the field allows them and with the other shapes a
+secret can take (a full Bark URL, ntfy Basic auth, a Telegram proxy with credentials, webhook URLs with user info
+and path and query secrets, lists of keys, a token inside the Synology URL, Signal and Apprise URLs with user info,
+an Apprise URL with a header). Then each kind of failure is made to happen to all of them: refused connection, TLS
+error, timeout, 401 and 403 that echo the request (line, headers, body), an HTML error page, invalid JSON, a
+business failure, a redirect whose Location carries the token; SMTP refuses, fails TLS, hangs or rejects AUTH
+echoing the credentials; the desktop's notifier (a stand-in) fails; Apprise, which posts with its own HTTP stack,
+posts straight to the failing servers. Every way out is then searched for each secret in every shape it takes (as
+is, percent-encoded, JSON-escaped, base64 inside a credential, in any letter case) and for any fragment of one (the
+LEAK marker): MCP tool results (text and structuredContent), client log messages, progress and resources; CLI
+output, text and --json, stdout and stderr, with DEBUG logs; every record of every logger, message and traceback;
+the files of the local history.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import hashlib
 import html
 import json
 import logging
+import os
 import re
 import socket
 import ssl
+import stat
 import threading
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -36,7 +40,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from mcp.shared.memory import create_connected_server_and_client_session as connect
 
-from channels import REGISTRY
+from channels import REGISTRY, load
 from channels.wecom_app import WeComApp
 from mcp_push import http
 from mcp_push.cli import main
@@ -72,6 +76,11 @@ MESSAGE_KEYS = (
 FAILURE = {"ok": False, "success": False, "status": "failed", "code": 40001, "errcode": 40001, "errno": 40001}
 FAILURE |= {"ret": 201, "retcode": 100, "StatusCode": 19021}
 SERVER_LOGGERS = ("mail.log",)  # aiosmtpd: the test's own SMTP server, not mcp-push
+# A 200 is success for the services that document nothing more: a webhook, Chronocat, Synology without JSON, a
+# Teams flow (200 or 202, any body: the flow runs afterwards), LINE (any 2xx), Apprise's json:// (its status alone).
+ANY_2XX = {"console", "webhook", "chronocat", "synology_chat", "teams", "line", "apprise:json"}
+# The desktop's stand-in notifier: it fails as notify-send does where there is no display.
+NO_DISPLAY = "Cannot autolaunch D-Bus without X11 $DISPLAY"
 
 
 # ---- secrets ------------------------------------------------------------------------------------
@@ -97,6 +106,14 @@ class Secrets:
 
     def alnum(self, channel: str, length: int) -> str:
         value = (MARKER + channel + hashlib.sha256(f"{self.variant}/{channel}".encode()).hexdigest())[:length]
+        self.values.append(value)
+        return value
+
+    def sized(self, channel: str, field: str, length: int) -> str:
+        """A secret of exactly `length` characters, for a field that checks only its length."""
+        tail = hashlib.sha256(f"{self.variant}/{channel}/{field}".encode()).hexdigest()
+        head = f"{MARKER}-{channel}-" if self.variant == "plain" else f"{MARKER}+{channel}/="
+        value = (head + tail)[:length]
         self.values.append(value)
         return value
 
@@ -215,7 +232,7 @@ def echo(request: Recorded) -> str:
 
 def credentials(request: Recorded) -> str:
     """The request's target and credential headers, on one ASCII line (fit for a response header)."""
-    names = ("authorization", "proxy-authorization", "x-gotify-key", "x-api-key", "x-auth-token")
+    names = ("authorization", "proxy-authorization", "x-gotify-key", "x-api-key", "x-auth-token", "access-token")
     line = " ".join([request.target, *(request.headers[n] for n in names if n in request.headers)])
     return line.encode("ascii", "replace").decode()
 
@@ -305,12 +322,12 @@ class Stage:
 
 
 def channel_env(stage: Stage, kind: str, variant: str) -> tuple[dict[str, str], list[str]]:
-    """All 25 channels, every secret unique; and the list of secrets to look for."""
+    """Every channel, every secret unique; and the list of secrets to look for."""
     s = Secrets(variant)
     special = variant == "special"
     env = {
         **FAST,
-        # Short only where the server hangs: 25 connections at once to these local servers, TLS included, can take
+        # Short only where the server hangs: 40-odd connections at once to these local servers, TLS included, take
         # longer than that on a busy two-core machine, and the failure must be the kind under test.
         "MCP_PUSH_TIMEOUT": "0.3" if kind == "timeout" else "4",
         "CONSOLE": "true",
@@ -346,6 +363,47 @@ def channel_env(stage: Stage, kind: str, variant: str) -> tuple[dict[str, str], 
         "WXPUSHER_APP_TOKEN": "AT_" + s("wxpusher", "WXPUSHER_APP_TOKEN"),
         "WXPUSHER_UIDS": "UID_0123456789",
         "OPENILINK_APP_TOKEN": s("openilink", "OPENILINK_APP_TOKEN"),
+        "DISCORD_WEBHOOK_URL": (
+            f"https://discord.com/api/webhooks/1234567890/{s('discord', 'DISCORD_WEBHOOK_URL', 'path')}"
+        ),
+        "TEAMS_WEBHOOK_URL": (
+            "https://prod-00.westus.logic.azure.com/workflows/0123abcd/triggers/manual/paths/invoke"
+            f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={quote(s('teams', 'sig'), safe='')}"
+        ),
+        "PUSHOVER_TOKEN": s.alnum("pushoverToken", 30),  # 30 letters and digits
+        "PUSHOVER_USER": s.alnum("pushoverUser", 30),
+        "MATRIX_HOMESERVER": "http://matrix.test",
+        "MATRIX_ACCESS_TOKEN": s("matrix", "MATRIX_ACCESS_TOKEN"),
+        "MATRIX_ROOM_ID": "!OpsRoom42:matrix.test",
+        "GOOGLE_CHAT_WEBHOOK_URL": (
+            f"https://chat.googleapis.com/v1/spaces/AAAA0123/messages?key={quote(s('google_chat', 'key'), safe='')}"
+            f"&token={quote(s('google_chat', 'token'), safe='')}"
+        ),
+        "MATTERMOST_WEBHOOK_URL": f"http://mattermost.test/hooks/{s('mattermost', 'MATTERMOST_WEBHOOK_URL', 'path')}",
+        "ROCKETCHAT_WEBHOOK_URL": (
+            f"http://rocketchat.test/hooks/6zP4gyKtbvj5Hx8sE/{s('rocketchat', 'ROCKETCHAT_WEBHOOK_URL', 'path')}"
+        ),
+        "ZULIP_SITE": "http://zulip.test",
+        "ZULIP_EMAIL": "bot@zulip.test",
+        "ZULIP_API_KEY": s("zulip", "ZULIP_API_KEY"),
+        "ZULIP_TO": "ops",
+        "SIGNAL_NUMBER": "+4915112345678",
+        "SIGNAL_RECIPIENTS": "+4917687654321,group.b3BzLWdyb3Vw",
+        "HASS_URL": "http://hass.test:8123",
+        "HASS_TOKEN": s("home_assistant", "HASS_TOKEN"),
+        "PUSHBULLET_TOKEN": "o." + s("pushbullet", "PUSHBULLET_TOKEN"),
+        "LINE_CHANNEL_ACCESS_TOKEN": s("line", "LINE_CHANNEL_ACCESS_TOKEN"),
+        "LINE_TO": "U0123456789abcdef0123456789abcdef",
+        "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+        "TWILIO_AUTH_TOKEN": s("twilio_sms", "TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": "+15017122661",
+        "TWILIO_TO": "+15558675310",
+        "PAGERDUTY_ROUTING_KEY": s.sized("pagerduty", "PAGERDUTY_ROUTING_KEY", 32),  # exactly 32 characters
+        "WEBEX_TOKEN": s("webex", "WEBEX_TOKEN"),
+        "WEBEX_ROOM_ID": "Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIx",
+        "OPSGENIE_API_KEY": s("opsgenie", "OPSGENIE_API_KEY"),
+        "DESKTOP": "true",  # the stand-in notify-send that fails, first on PATH (see `_clean_state`)
+        "APPRISE_URLS": apprise_url(stage, kind, s),
     }
     synology = "http://chat.test/webapi/entry.cgi?api=SYNO.Chat.External&method=incoming&version=2&token="
     if not special:
@@ -359,6 +417,10 @@ def channel_env(stage: Stage, kind: str, variant: str) -> tuple[dict[str, str], 
             "WEBHOOK_HEADERS": f"Authorization: Bearer {s('webhook', 'WEBHOOK_HEADERS')}",
             "NTFY_TOKEN": s("ntfy", "NTFY_TOKEN"),
             "WXPUSHER_SPT_LIST": "SPT_" + s("wxpusher_spt", "WXPUSHER_SPT_LIST"),
+            "SLACK_BOT_TOKEN": "xoxb-" + s("slack", "SLACK_BOT_TOKEN"),
+            "SLACK_CHANNEL": "C0123456789",
+            # signal-cli-rest-api behind a reverse proxy with Basic auth
+            "SIGNAL_API_URL": f"http://signal:{s('signal', 'password')}@signal.test",
         }
     else:
         port = stage.http(kind)[1]
@@ -385,10 +447,45 @@ def channel_env(stage: Stage, kind: str, variant: str) -> tuple[dict[str, str], 
             "TG_PROXY_HOST": "127.0.0.1",
             "TG_PROXY_PORT": str(port),
             "TG_PROXY_AUTH": f"proxyuser:{s('telegram', 'TG_PROXY_AUTH')}",
+            "SLACK_WEBHOOK_URL": (
+                f"https://hooks.slack.com/services/T0123/B0456/{s('slack', 'SLACK_WEBHOOK_URL', 'path')}"
+            ),
+            "SIGNAL_API_URL": f"http://signal:{quote(s('signal', 'password'), safe='')}@signal.test/signal-api",
         }
     stage.access_token = s("wecom_app", "access_token")  # issued by the (fake) WeCom server
     stage.configured = [value for value in env.values() if MARKER in value]
     return env, s.values
+
+
+def apprise_url(stage: Stage, kind: str, s: Secrets) -> str:
+    """Apprise posts with its own HTTP stack (requests), not mcp-push's transport, so it cannot be redirected like
+    the others: its json:// URL points at this kind's failing server itself, with a password (sent as Basic auth,
+    which the server echoes) and, in the special variant, a header of its own carrying a secret."""
+    scheme, port = stage.http(kind)
+    query = {
+        # The channel's own timeout (0.3 s) reports it; Apprise's read timeout only ends the worker thread sooner.
+        "timeout": ["rto=1"],
+        # Apprise follows redirects by default: to login.test, whose fate would then depend on this machine's DNS.
+        "redirect": ["redirect=no"],
+    }.get(kind, [])
+    if s.variant == "special":
+        query.append(f"+X-Api-Key={quote(s('apprise', 'X-Api-Key'), safe='')}")
+    password = quote(s("apprise", "password"), safe="")
+    url = f"{'jsons' if scheme == 'https' else 'json'}://apprise:{password}@127.0.0.1:{port}/apprise"
+    return url + (f"?{'&'.join(query)}" if query else "")  # Apprise refuses a URL ending in a bare `?`
+
+
+def apprise_result(kind: str) -> str:
+    """The name of Apprise's one result: one per URL, named by its scheme (channels/apprise.py, `expand`)."""
+    return "apprise:jsons" if kind == "tls" else "apprise:json"
+
+
+def stand_in_notifier(bin_dir: Path) -> None:
+    """A notify-send that fails, fast (a shell script: it must finish within the timeout kind's 0.3 s)."""
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / "notify-send"
+    path.write_text(f"#!/bin/sh\necho '{NO_DISPLAY}' >&2\nexit 1\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
 # ---- fixtures -----------------------------------------------------------------------------------
@@ -410,12 +507,15 @@ def unfilter() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(caplog, monkeypatch):
+def _clean_state(caplog, monkeypatch, tmp_path):
     """Every record of every logger at DEBUG reaches caplog; no CLI run's logging setup outlives its test; no
-    proxy from the environment takes a request past the local servers."""
+    proxy from the environment takes a request past the local servers; the desktop's notifier is a stand-in that
+    fails, first on PATH (this machine's own notify-send or gdbus would show, or fail some other way)."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+    stand_in_notifier(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     mcp_push = logging.getLogger("mcp_push")
     saved = (mcp_push.handlers[:], mcp_push.level, mcp_push.propagate)
     mcp_push.handlers[:], mcp_push.propagate = [], True
@@ -480,26 +580,35 @@ def check_files(root: Path, secrets: list[str]) -> None:
 def check_failed(report: dict, kind: str) -> None:
     """The failure really was of this kind, for every channel (console aside, which prints and succeeds)."""
     results = {r["name"]: r for r in report["results"]}
-    assert set(results) == set(REGISTRY)
+    apprise = apprise_result(kind)
+    assert set(results) == {apprise if name == "apprise" else name for name in REGISTRY}
     delivered = {name for name, r in results.items() if r["ok"]}
-    # A 200 is success for the services that document nothing more (a webhook, Chronocat, Synology without JSON)
-    assert delivered - {"console", "webhook", "chronocat", "synology_chat"} == set(), report["summary"]
+    assert delivered - ANY_2XX == set(), report["summary"]
     if kind not in ("badjson", "business"):
         assert delivered == {"console"}, report["summary"]
-    http_errors = {name: r["error"] for name, r in results.items() if name not in ("console", "smtp", *delivered)}
+    # The notifier failed, whatever the servers do; under the timeout kind's 0.3 s a loaded machine may stop it first.
+    desktop = results["desktop"]["error"]
+    assert f"notify-send exited with 1: {NO_DISPLAY}" in desktop or (kind == "timeout" and "timed out" in desktop)
+    # Neither the desktop nor Apprise goes through mcp-push's HTTP transport: no status is traced for them.
+    apart = ("console", "smtp", "desktop", apprise)
+    http_errors = {name: r["error"] for name, r in results.items() if name not in (*apart, *delivered)}
     expected = {
         "refused": "connection failed",
         "tls": "certificate verify failed",
         "timeout": "timed out",
     }.get(kind)
+    status = {"401": 401, "403": 403, "html": 500, "redirect": 302}.get(kind, 200)
     if expected:
         assert [n for n, e in http_errors.items() if expected not in e.lower()] in ([], ["telegram"]), http_errors
     else:
-        status = {"401": 401, "403": 403, "html": 500, "redirect": 302}.get(kind, 200)
         assert {n: r["http_status"] for n, r in results.items() if n in http_errors} == dict.fromkeys(
             http_errors, status
         )
         assert "535" in results["smtp"]["error"]
+    # Apprise says what went wrong in its own words (its log): a failed connection, or the status it got.
+    if apprise not in delivered:
+        said = {"refused": "connection error", "tls": "connection error", "timeout": "timed out"}
+        assert said.get(kind, f"error={status}") in results[apprise]["error"].lower(), results[apprise]
 
 
 # ---- the tests ----------------------------------------------------------------------------------
@@ -612,7 +721,9 @@ async def test_channel_listing_shows_at_most_a_hint(stage, variant, base_env, mo
         assert_clean(f"`mcp-push {' '.join(argv)}`", out + err, secrets)
     out, _ = await run_cli(stage, "401", secrets, capsys, "channels", "--json")
     shown = [v for row in json.loads(out) for v in row["variables"] if v["secret"] and v["value"]]
-    assert len(shown) >= 25
+    settings = {**env, **broken}
+    secret_vars = [var for name in REGISTRY for var in load(name).Settings.secret_fields() if settings.get(var)]
+    assert sorted(v["name"] for v in shown) == sorted(secret_vars)  # every secret that is set, as a hint at most
     for var in shown:
         assert re.fullmatch(r"\*\*\*.{0,4}", var["value"]), var
     misconfigured = {row["name"] for row in json.loads(out) if row["status"] == "misconfigured"}
