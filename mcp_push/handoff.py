@@ -32,7 +32,6 @@ COMMANDS = ("send", "event", "hook")
 STDIN_MAX = 16 * 1024 * 1024
 LINE_MAX = 64 * 1024 * 1024  # one request: the environment, the arguments, piped input
 FALSE = ("0", "false", "no", "off")
-HOOK_OUTPUT = '{"continue": true, "suppressOutput": true}'
 
 
 def socket_path(environ: dict[str, str] | os._Environ[str]) -> Path:
@@ -62,8 +61,8 @@ def hand_off(argv: list[str]) -> int | None:
     if wanted is None:
         return None
     piped = sys.stdin.buffer.read(STDIN_MAX).decode("utf-8", "replace") if wanted and _piped_stdin() else None
-    if argv[:2] == ["hook", "claude-code"] and _event(piped) == "PermissionRequest":
-        return _unread(piped)
+    if argv[0] == "hook" and _event(piped if piped is not None else argv[-1]) == "PermissionRequest":
+        return _unread(piped)  # Claude Code's and Codex's: the wait is for a human, and its output for the agent
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(ACK_S)
@@ -88,7 +87,7 @@ def hand_off(argv: list[str]) -> int | None:
         # It was taken, so it may have gone out: running it here too could send it twice.
         problem = f"the running mcp-push server took the command but did not report back ({type(exc).__name__})"
         if argv[0] == "hook":
-            print(HOOK_OUTPUT)
+            _idle(argv[1])
             print(f"mcp-push hook: {problem}", file=sys.stderr)
             return 0
         print(f"mcp-push: {problem}", file=sys.stderr)
@@ -114,6 +113,19 @@ class _Lines:
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line
+
+
+def _idle(agent: str) -> None:
+    """The agent's own stdout for "no decision", so that a hook the server lost still lets it go on
+    (a rare path: importing the agent here costs nothing that matters)."""
+    try:
+        from mcp_push.hooks import load
+
+        text = load(agent).output(None)
+    except Exception:  # noqa: BLE001 - a hook must never fail the agent
+        return
+    if text is not None:
+        print(text)
 
 
 def _piped_stdin() -> bool:

@@ -114,3 +114,38 @@ def test_a_stale_socket_is_no_server(recorder, tmp_path):
     (tmp_path / "state" / "server.sock").write_text("")  # a file where a socket was
     done = run(env, tmp_path, "send", "T", "B")
     assert done.returncode == 0 and sources(tmp_path) == ["cli"]
+
+
+@pytest.mark.parametrize(("agent", "expected"), [("claude-code", {"continue": True, "suppressOutput": True}),
+                                                  ("cursor", {}), ("copilot", None)])  # fmt: skip
+def test_a_hook_the_server_took_and_lost_still_lets_its_agent_go_on(tmp_path, agent, expected):
+    """Taken means it may have gone out, so it is not run again here; the agent gets its own "no decision"."""
+    import socket
+    import threading
+
+    (tmp_path / "state").mkdir()
+    path = tmp_path / "state" / "server.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    seen: list[bytes] = []
+
+    def take_and_hang_up() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\n"):
+                data += conn.recv(65536)
+            seen.append(data)
+            conn.sendall(b'{"taken": true}\n')  # then closes without the answer
+
+    thread = threading.Thread(target=take_and_hang_up, daemon=True)
+    thread.start()
+    done = run(clean_env(tmp_path), tmp_path, "hook", agent, stdin=json.dumps({"hook_event_name": "Stop"}))
+    thread.join(10)
+    listener.close()
+    assert seen and json.loads(seen[0])["argv"] == ["hook", agent]
+    assert done.returncode == 0 and "took the command but did not report back" in done.stderr
+    assert (json.loads(done.stdout) if expected is not None else done.stdout) == (
+        expected if expected is not None else ""
+    )

@@ -131,6 +131,7 @@ def run(agent: Agent, args: argparse.Namespace) -> int:
 async def handed(agent: Agent, args: argparse.Namespace, raw: str, config: Config, source: str) -> int:
     """A hook a running server runs for another process (`mcp_push.handoff`), on its configuration."""
     output = Output(agent)
+    raw = args.payload if getattr(args, "payload", None) is not None else raw  # Codex's notify: the argument
     try:
         await handle(agent, args, raw, config, output, source)
     except Exception as exc:  # noqa: BLE001 - a hook must never fail the agent
@@ -276,42 +277,35 @@ class Transcript:
     api_error: bool = False  # the last assistant entry is Claude Code's synthetic API error reply
 
 
-def read_transcript(path: Any) -> Transcript:
-    """Reads only the head and the tail, so a long session's transcript costs milliseconds."""
-    found = Transcript()
+@dataclass
+class Ends:
+    """A transcript's head and tail, which is all any agent's notification needs from it: transcripts
+    grow to many MiB, and reading only the ends keeps a long session's hook at milliseconds."""
+
+    head: bytes
+    tail: bytes
+    cut: bool  # the tail starts mid-file
+
+    def lines(self) -> list[bytes]:
+        return self.tail.splitlines()[1 if self.cut else 0 :]  # the first line of a cut tail is partial
+
+
+def ends(path: Any) -> Ends | None:
+    """A payload's transcript path read at both ends; None when it names nothing readable."""
     if not isinstance(path, str) or not path:
-        return found
+        return None
     try:
         with open(os.path.expanduser(path), "rb") as f:
             head = f.read(HEAD_BYTES)
-            size = f.seek(0, os.SEEK_END)
-            start = max(size - TAIL_BYTES, 0)
+            start = max(f.seek(0, os.SEEK_END) - TAIL_BYTES, 0)
             f.seek(start)
-            tail = f.read()
+            return Ends(head, f.read(), start > 0)
     except OSError:
-        return found
-    for entry in _entries(head.splitlines()):
-        found.started = _timestamp(entry)
-        if found.started:
-            break
-    lines = tail.splitlines()[1 if start else 0 :]  # the first line of a cut tail is partial
-    seen_assistant = False
-    for entry in _entries(reversed(lines)):
-        kind = entry.get("type")
-        message = entry.get("message") if isinstance(entry.get("message"), dict) else {}
-        if kind == "assistant":
-            if not seen_assistant:
-                seen_assistant = True
-                found.api_error = bool(entry.get("isApiErrorMessage"))
-            if not found.last_reply:
-                found.last_reply = _blocks_text(message.get("content"))
-        elif kind == "user" and _is_prompt(entry, message.get("content")):
-            found.last_prompt = _timestamp(entry)
-            break
-    return found
+        return None
 
 
-def _entries(lines: Any) -> Any:
+def entries(lines: Any) -> Any:
+    """The JSON objects among JSON lines, skipping what does not parse (a line being written, say)."""
     for line in lines:
         try:
             entry = json.loads(line)
@@ -319,6 +313,53 @@ def _entries(lines: Any) -> Any:
             continue
         if isinstance(entry, dict):
             yield entry
+
+
+def when(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp as agents write them (2026-02-19T14:30:00.000Z), aware; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:  # Python 3.10's fromisoformat does not take the Z
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def blocks_text(content: Any) -> str:
+    """A message's text: a string, or its text blocks (Anthropic-style content lists) joined."""
+    if isinstance(content, str):
+        return content.strip()
+    if not isinstance(content, list):
+        return ""
+    parts = [string(b.get("text")) for b in content if isinstance(b, dict) and b.get("type") == "text"]
+    return "\n\n".join(p for p in parts if p)
+
+
+def read_transcript(path: Any) -> Transcript:
+    """Claude Code's transcript: JSON lines, one entry per line."""
+    found = Transcript()
+    end = ends(path)
+    if end is None:
+        return found
+    for entry in entries(end.head.splitlines()):
+        found.started = when(entry.get("timestamp"))
+        if found.started:
+            break
+    seen_assistant = False
+    for entry in entries(reversed(end.lines())):
+        kind = entry.get("type")
+        message = entry.get("message") if isinstance(entry.get("message"), dict) else {}
+        if kind == "assistant":
+            if not seen_assistant:
+                seen_assistant = True
+                found.api_error = bool(entry.get("isApiErrorMessage"))
+            if not found.last_reply:
+                found.last_reply = blocks_text(message.get("content"))
+        elif kind == "user" and _is_prompt(entry, message.get("content")):
+            found.last_prompt = when(entry.get("timestamp"))
+            break
+    return found
 
 
 def _is_prompt(entry: dict[str, Any], content: Any) -> bool:
@@ -331,27 +372,6 @@ def _is_prompt(entry: dict[str, Any], content: Any) -> bool:
         types = {b.get("type") for b in content if isinstance(b, dict)}
         return "text" in types and "tool_result" not in types
     return False
-
-
-def _blocks_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content.strip()
-    if not isinstance(content, list):
-        return ""
-    parts = [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
-    return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
-
-
-def _timestamp(entry: dict[str, Any]) -> datetime | None:
-    value = entry.get("timestamp")
-    if not isinstance(value, str):
-        return None
-    try:
-        # Claude Code writes 2026-02-19T14:30:00.000Z; Python 3.10's fromisoformat does not take the Z.
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def seconds(now: datetime, since: datetime | None) -> float | None:
