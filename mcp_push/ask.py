@@ -326,6 +326,13 @@ def _in_background(work: Awaitable[None]) -> None:
     task.add_done_callback(_background.discard)
 
 
+async def finish_background(timeout: float = SETTLE_S) -> None:
+    """Give cleanup still running (a withdrawn question's messages) until `timeout` before the server's
+    HTTP clients close under it, as the server exits."""
+    if _background:
+        await asyncio.wait(set(_background), timeout=timeout)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

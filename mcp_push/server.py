@@ -2,7 +2,8 @@
 
 It parses, calls `dispatch`, and renders the report: structured (the `DeliveryReport`, with an
 `outputSchema`) plus a short text. Clients disagree about dots in tool names, so the other spelling
-is always accepted on call and `MCP_PUSH_TOOL_NAMES` chooses which one is listed.
+is always accepted on call and `MCP_PUSH_TOOL_NAMES` chooses which one is listed: by default, per session,
+from the name the client gave in `initialize`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +20,8 @@ from typing import Annotated, Any
 
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.types import CallToolResult, LoggingLevel, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, Implementation, LoggingLevel, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import Field, ValidationError
 
 from mcp_push import __version__, http
@@ -75,6 +78,15 @@ NAMES = {
     "event": ("notify.event", "notify_event"),
     "ask": ("notify.ask", "notify_ask"),
 }
+# `clientInfo.name` of the clients known to take a dot in a tool name; any other client, or one that gives no
+# name, might pass the names on to a model API that allows only ^[a-zA-Z0-9_-]+$ and fail on every tool. The
+# MCP Inspector has named itself "mcp-inspector" (web UI until mid-2025, and v2), "inspector-client" (v1 web
+# UI since), "inspector" or "inspector-cli" (its CLI) and "inspector-tui".
+DOTTED_CLIENTS = frozenset(
+    {"claude-code", "mcp-inspector", "inspector-client", "inspector", "inspector-cli", "inspector-tui"}
+)
+# mcp-remote, the stdio-to-HTTP bridge, renames the client it carries "claude-code (via mcp-remote 0.1.29)".
+VIA_PROXY = re.compile(r"\s*\(via [^()]*\)\s*$")
 
 # MCP's syslog-style levels, mapped onto Python's numbers for comparison.
 LEVELS: dict[str, int] = {
@@ -108,8 +120,8 @@ def tool_result(report: DeliveryReport) -> CallToolResult:
 
 
 def _not_alias_warning(record: logging.LogRecord) -> bool:
-    """The SDK warns on every call to a name it did not list; notify_send/notify_event are such calls by
-    design (see NAMES), so that warning is noise, once per call."""
+    """The SDK warns on every call to a name it did not list; a call to the spelling this session was not
+    shown is such a call by design (see NAMES), so that warning is noise, once per call."""
     return "not listed, no validation" not in record.getMessage()
 
 
@@ -133,11 +145,12 @@ class PushServer(FastMCP):
         self.handoff = handoff
         self.client_level = logging.WARNING
         self._asking: set[asyncio.Future[AskResult]] = set()
-        listed = 0 if config.settings.MCP_PUSH_TOOL_NAMES == "dotted" else 1
-        self.aliases = {names[1 - listed]: names[listed] for names in NAMES.values()}
-        self.add_tool(self.send, NAMES["send"][listed], description=SEND_DOC, annotations=ANNOTATIONS)
-        self.add_tool(self.event, NAMES["event"][listed], description=EVENT_DOC, annotations=ANNOTATIONS)
-        self.add_tool(self.ask, NAMES["ask"][listed], description=ASK_DOC, annotations=ANNOTATIONS)
+        # Registered once, dotted; `list_tools` renames them per session and `call_tool` maps the other spelling.
+        self.aliases = {underscore: dotted for dotted, underscore in NAMES.values()}
+        self.underscored = dict(NAMES.values())
+        self.add_tool(self.send, NAMES["send"][0], description=SEND_DOC, annotations=ANNOTATIONS)
+        self.add_tool(self.event, NAMES["event"][0], description=EVENT_DOC, annotations=ANNOTATIONS)
+        self.add_tool(self.ask, NAMES["ask"][0], description=ASK_DOC, annotations=ANNOTATIONS)
         self._mcp_server.set_logging_level()(self.set_client_level)
         self.resource(
             "mcp-push://channels",
@@ -165,6 +178,8 @@ class PushServer(FastMCP):
         try:
             yield {}
         finally:
+            if "mcp_push.ask" in sys.modules:  # a question withdrawn at exit: its messages say so first
+                await sys.modules["mcp_push.ask"].finish_background()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
@@ -180,6 +195,9 @@ class PushServer(FastMCP):
             if not (self.config.channels or settings.MCP_PUSH_SERVER):  # looked at only now: they load late
                 return
             try:
+                from mcp_push.routing import send_digest
+
+                await send_digest(self.config)  # what quiet hours held, once they are over
                 claims = await asyncio.to_thread(
                     self.config.store.claim, horizon_s=settings.MCP_PUSH_PENDING_HOURS * 3600
                 )
@@ -200,6 +218,32 @@ class PushServer(FastMCP):
 
     async def set_client_level(self, level: LoggingLevel) -> None:
         self.client_level = LEVELS[level]
+
+    def lists_dotted(self, client: Implementation | None) -> bool:
+        """Dots only where they are known to work: a client that rejects them loses every tool, while
+        underscores work everywhere."""
+        mode = self.config.settings.MCP_PUSH_TOOL_NAMES
+        if mode != "auto":
+            return mode == "dotted"
+        name = VIA_PROXY.sub("", client.name).strip().lower() if client is not None else ""
+        return name in DOTTED_CLIENTS
+
+    def session_client(self) -> Implementation | None:
+        """The client of the session whose request is being handled: the SDK keeps each session's `initialize`
+        params on its `ServerSession` and the current request's context in a context variable, so one hub
+        serving many sessions answers each by its own client. None outside a request or before `initialize`
+        (a stateless HTTP request)."""
+        try:
+            params = self._mcp_server.request_context.session.client_params
+        except LookupError:
+            return None
+        return params.clientInfo if params is not None else None
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        if self.lists_dotted(self.session_client()):
+            return tools
+        return [tool.model_copy(update={"name": self.underscored.get(tool.name, tool.name)}) for tool in tools]
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         name = self.aliases.get(name, name)

@@ -5,7 +5,8 @@ session as an exception, which answers nothing (a client waiting on that id hang
 with pydantic's text; it answers an unknown method or bad params with a bare -32602 "Invalid request
 parameters". This one answers every bad request itself with a specific JSON-RPC error (-32700, -32600,
 -32601, -32602), drops bad notifications and stray responses, and passes on only messages the session can
-take. It reads bytes and decodes them leniently: invalid UTF-8 becomes U+FFFD.
+take. It reads bytes and decodes them leniently: invalid UTF-8 becomes U+FFFD. At EOF it keeps the session
+open until every request it passed on is answered and written out (see `InFlight`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import stat
 import sys
 import typing
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import IO, Any
@@ -290,6 +292,16 @@ class _Pipe(BufferedProtocol):
         typing.cast(asyncio.WriteTransport, self.transport).write(data)
         await self.drained()  # while the client reads slower than we write
 
+    async def flush(self) -> None:
+        """Until every byte written is in the pipe, or its reader has left: the transport keeps what the pipe
+        did not take at once, and the event loop drops that when the server exits."""
+        transport = typing.cast(asyncio.WriteTransport, self.transport)
+        if self.closed or not transport.get_write_buffer_size():
+            return
+        transport.close()  # connection_lost comes once the buffer is written out
+        while not self.closed:
+            await self.readable()  # also woken by connection_lost
+
     def close(self) -> None:
         with suppress(OSError):
             os.set_blocking(self._fd, True)  # the flag is shared with whoever else holds the pipe
@@ -297,23 +309,73 @@ class _Pipe(BufferedProtocol):
             self.transport.close()
 
 
+class InFlight:
+    """The requests passed to the session and not answered yet, so that at EOF the transport can hold the
+    session open until they are: the SDK's server cancels every handler still running once its read stream
+    ends, which would drop the answers of a client that writes its requests and closes stdin at once."""
+
+    def __init__(self) -> None:
+        self.pending: Counter[types.RequestId] = Counter()  # a multiset: a client may reuse an id
+        self._changed = anyio.Event()
+
+    def asked(self, message: types.JSONRPCMessage) -> None:
+        if isinstance(message.root, types.JSONRPCRequest):
+            self.pending[message.root.id] += 1
+
+    def answered(self, item: SessionMessage | dict[str, Any]) -> None:
+        if not isinstance(item, SessionMessage):  # the gate's own error replies: never passed to the session
+            return
+        root = item.message.root
+        if isinstance(root, types.JSONRPCResponse | types.JSONRPCError) and self.pending[root.id] > 0:
+            self.pending[root.id] -= 1
+            if not self.pending[root.id]:
+                del self.pending[root.id]
+        elif not isinstance(root, types.JSONRPCRequest):  # a request to the client: it may need an answer
+            return
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def next_change(self) -> anyio.Event:
+        """Set at the next answer; taken before a check that may yield, so that no change is missed."""
+        return self._changed
+
+
+def _connection_closed(request_id: str) -> SessionMessage:
+    """The answer a request to the client gets once stdin is closed, as the SDK gives it when its transport
+    closes: a handler waiting on one (sampling, elicitation, roots) then ends instead of holding the exit."""
+    error = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed: stdin reached EOF")
+    return SessionMessage(types.JSONRPCMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
+
+
 @asynccontextmanager
 async def stdio_transport(stdin: IO[bytes], stdout: IO[bytes], gate: Gate) -> AsyncIterator[Streams]:
     to_session, from_client = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     to_client, from_server = anyio.create_memory_object_stream[SessionMessage | dict[str, Any]](0)
     replies = to_client.clone()
+    in_flight = InFlight()
+    reading = anyio.CancelScope()
 
     async def read() -> None:
-        async with to_session, replies:
-            async for line in read_lines(stdin):
-                try:
-                    message = gate.admit(line)
-                except Rejected as exc:
-                    log.debug("stdin: %s", brief(str(exc), 200))
-                    if exc.reply is not None:
-                        await replies.send(exc.reply)
-                    continue
-                await to_session.send(SessionMessage(message))
+        with reading:
+            async with to_session, replies:
+                async for line in read_lines(stdin):
+                    try:
+                        message = gate.admit(line)
+                    except Rejected as exc:
+                        log.debug("stdin: %s", brief(str(exc), 200))
+                        if exc.reply is not None:
+                            await replies.send(exc.reply)
+                        continue
+                    in_flight.asked(message)
+                    await to_session.send(SessionMessage(message))
+                # EOF: the session ends when to_session closes, so it stays open until every request has its answer.
+                # A long one (notify.ask waiting for a human) keeps the server until it ends; nothing new can come in.
+                while in_flight.pending:
+                    change = in_flight.next_change()
+                    for request_id in sorted(gate.awaiting):
+                        gate.awaiting.discard(request_id)
+                        await to_session.send(_connection_closed(request_id))
+                    await change.wait()
 
     async def write() -> None:
         pipe = await _Pipe.open(stdout, write=True)
@@ -328,6 +390,9 @@ async def stdio_transport(stdin: IO[bytes], stdout: IO[bytes], gate: Gate) -> As
                     gate.sent(item)
                     data = json_line(item).encode("utf-8", "replace")
                     await (pipe.write(data) if pipe else anyio.to_thread.run_sync(blocking, data))
+                    in_flight.answered(item)  # once written: the answer is out before the session may end
+            if pipe is not None:
+                await pipe.flush()
         finally:
             if pipe is not None:
                 pipe.close()
@@ -336,3 +401,6 @@ async def stdio_transport(stdin: IO[bytes], stdout: IO[bytes], gate: Gate) -> As
         tg.start_soon(read)
         tg.start_soon(write)
         yield from_client, to_client  # type: ignore[misc]
+        # The session is over. At EOF the reader is done already; if the session ended on its own (its receive
+        # loop failed), nothing read now could be answered, and waiting for stdin would keep the process.
+        reading.cancel()

@@ -243,7 +243,9 @@ class FakeTelegram(_Fake):
                     self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 while True:
                     if mine != self._generation:
-                        self.conflicts += 1
+                        # Only a poller still there sees the conflict; one that left (cancelled, its process
+                        # gone) before this thread noticed is no second reader.
+                        self.conflicts += 0 if _gone(request) else 1
                         description = (
                             "Conflict: terminated by other getUpdates request; make sure that only one bot instance"
                             " is running"

@@ -65,7 +65,7 @@ def press_when_asked(fake: FakeTelegram, label: str | None, *, data: str | None 
 async def test_ask_tool_is_listed_with_its_schema(make_config):
     async with connect(PushServer(make_config())) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    tool = tools["notify.ask"]
+    tool = tools["notify_ask"]  # the SDK's client names itself "mcp": listed as clients that take no dots are
     assert tool.inputSchema["required"] == ["question"]
     props = tool.inputSchema["properties"]
     assert props["options"]["default"] == ["Yes", "No"]
@@ -152,6 +152,33 @@ async def test_ask_tool_stops_waiting_when_the_client_cancels(telegram, make_con
         assert "✖ Withdrawn" in telegram.edits[0]["text"]
         assert not (await client.call_tool("notify.send", {"title": "t", "content": "c"})).isError
     assert server.config.store.history(limit=2)[1]["question"]["status"] == "cancelled"
+
+
+def test_a_question_withdrawn_as_the_client_leaves_is_withdrawn_on_the_phone_too(telegram, tmp_path):
+    """The stdio server exits once stdin is closed and its calls are answered; the withdrawn question's
+    message is edited before its HTTP clients close, not left saying it waits."""
+    env = clean_env(tmp_path, **tg_env(telegram))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_push"], env=env, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+    def message(**body: object) -> None:
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", **body}).encode() + b"\n")
+        proc.stdin.flush()
+
+    info = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "1"}}
+    message(id=1, method="initialize", params=info)
+    message(method="notifications/initialized")
+    message(id=2, method="tools/call", params={"name": "notify.ask", "arguments": {"question": "Still there?"}})
+    telegram.wait_question()
+    telegram.wait_for(lambda: telegram.polling)
+    message(method="notifications/cancelled", params={"requestId": 2, "reason": "the user left"})
+    proc.stdin.close()
+    assert proc.wait(timeout=20) == 0
+    answers = [json.loads(line) for line in proc.stdout.read().splitlines()]
+    assert [a.get("id") for a in answers] == [1, 2] and "error" in answers[1]  # the SDK: "Request cancelled"
+    assert telegram.edits and "✖ Withdrawn" in telegram.edits[0]["text"]
 
 
 # ---- mcp-push ask -------------------------------------------------------------------------------------

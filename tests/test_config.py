@@ -68,7 +68,7 @@ def test_missing_explicit_file_is_an_error(tmp_path):
     [
         ("MCP_PUSH_TIMEOUT", "-1", "MCP_PUSH_TIMEOUT: Input should be greater than 0"),
         ("MCP_PUSH_DEADLINE", "later", "MCP_PUSH_DEADLINE: Input should be a valid number"),
-        ("MCP_PUSH_TOOL_NAMES", "camel", "MCP_PUSH_TOOL_NAMES: must be one of 'dotted' or 'underscore'"),
+        ("MCP_PUSH_TOOL_NAMES", "camel", "MCP_PUSH_TOOL_NAMES: must be one of 'auto', 'dotted' or 'underscore'"),
         ("HITOKOTO", "maybe", "HITOKOTO: Input should be a valid boolean"),
     ],
 )
@@ -80,7 +80,7 @@ def test_bad_global_options_are_specific(tmp_path, name, value, message):
 def test_defaults(tmp_path):
     settings = Config.load(base_env(tmp_path)).settings
     assert (settings.HITOKOTO, settings.MCP_PUSH_TIMEOUT, settings.MCP_PUSH_DEADLINE) == (False, 10.0, 30.0)
-    assert settings.MCP_PUSH_TOOL_NAMES == "dotted"
+    assert settings.MCP_PUSH_TOOL_NAMES == "auto"
 
 
 def test_console_false_means_off(tmp_path):

@@ -284,8 +284,8 @@ async def test_sdk_client_over_streamable_http(running, webhook):
         init = await session.initialize()
         assert init.serverInfo.name == "mcp-push"
         tools = {t.name for t in (await session.list_tools()).tools}
-        assert tools == {"notify.send", "notify.event", "notify.ask"}
-        result = await session.call_tool("notify.send", {"title": "Over HTTP", "content": "hello"})
+        assert tools == {"notify_send", "notify_event", "notify_ask"}  # a client named "mcp": no dots (auto)
+        result = await session.call_tool("notify_send", {"title": "Over HTTP", "content": "hello"})
         resources = {str(r.uri) for r in (await session.list_resources()).resources}
     assert not result.isError and result.structuredContent["status"] == "delivered"
     assert webhook.last.json() == {"title": "Over HTTP", "content": "hello"}
@@ -415,8 +415,10 @@ def test_the_hub_asks_and_waits(running):
 )
 def test_the_answer_page_in_a_real_browser_without_javascript(webhook, make_config, tmp_path):
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     port = free_port()
     public = f"http://127.0.0.1:{port}"
@@ -446,7 +448,10 @@ def test_the_answer_page_in_a_real_browser_without_javascript(webhook, make_conf
         time.sleep(0.3)
         assert "result" not in out  # rendering the page decided nothing
         buttons[1].click()  # the person changes their mind: a plain form post, no script
-        assert "Recorded: Hold off." in driver.find_element(By.TAG_NAME, "body").text
+        # The click starts a navigation: wait for the answer page, not on the form page being replaced.
+        WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: "Recorded: Hold off." in d.find_element(By.TAG_NAME, "body").text
+        )
         thread.join(10)
         assert out["result"].answer == "Hold off" and out["result"].channel == "link"
     finally:

@@ -7,19 +7,30 @@ import json
 
 import pytest
 from mcp.shared.memory import create_connected_server_and_client_session as connect
+from mcp.types import Implementation
 
 from mcp_push.server import PushServer
 from tests.recorder import reply
 
 TOKEN = "ntfy-topic-secret-0123456789"
+DOTTED = {"notify.send", "notify.event", "notify.ask"}
+UNDERSCORE = {"notify_send", "notify_event", "notify_ask"}
+CLAUDE_CODE = Implementation(name="claude-code", version="2.1.143")
 
 
 def server_for(make_config, **env) -> PushServer:
     return PushServer(make_config(**env))
 
 
+async def listed(server: PushServer, client: str | None) -> set[str]:
+    """The names a session is shown; None: the SDK's own default clientInfo ("mcp"), as a bare script sends."""
+    info = Implementation(name=client, version="1.0") if client is not None else None
+    async with connect(server, client_info=info) as session:
+        return {t.name for t in (await session.list_tools()).tools}
+
+
 async def test_tools_listed_with_schemas_and_annotations(make_config):
-    async with connect(server_for(make_config)) as client:
+    async with connect(server_for(make_config), client_info=CLAUDE_CODE) as client:
         init_tools = (await client.list_tools()).tools
     tools = {t.name: t for t in init_tools}
     assert set(tools) == {"notify.send", "notify.event", "notify.ask"}
@@ -77,21 +88,96 @@ async def test_event_renders_readable_message(recorder, make_config):
     )
 
 
-async def test_underscore_names_are_accepted_but_not_listed(make_config):
-    async with connect(server_for(make_config)) as client:
-        result = await client.call_tool("notify_send", {"title": "t", "content": "c"})
-        names = {t.name for t in (await client.list_tools()).tools}
-    assert not result.isError
-    assert result.structuredContent["status"] == "no_channels"
-    assert names == {"notify.send", "notify.event", "notify.ask"}
+@pytest.mark.parametrize(
+    "client",
+    [
+        "claude-code",  # Claude Code (CLI and IDE extensions)
+        "claude-code (via mcp-remote 0.1.29)",  # mcp-remote bridging Claude Code to the hub
+        "mcp-inspector",  # MCP Inspector v2 web UI, and v1 before mid-2025
+        "inspector-client",  # MCP Inspector v1 web UI
+        "inspector-cli",  # MCP Inspector CLI
+        "Claude-Code",
+    ],
+)
+async def test_auto_lists_dotted_names_to_clients_known_to_take_them(make_config, client):
+    assert await listed(server_for(make_config), client) == DOTTED
 
 
-async def test_underscore_listing_mode(make_config):
-    async with connect(server_for(make_config, MCP_PUSH_TOOL_NAMES="underscore")) as client:
-        names = {t.name for t in (await client.list_tools()).tools}
-        dotted = await client.call_tool("notify.event", {"run_id": "r", "event": "error", "message": "m"})
-    assert names == {"notify_send", "notify_event", "notify_ask"}
-    assert not dotted.isError
+@pytest.mark.parametrize(
+    "client",
+    [
+        "claude-ai",  # Claude Desktop
+        "claude-ai (via mcp-remote 0.1.29)",
+        "codex-mcp-client",  # Codex CLI
+        "Codex",
+        "cursor-vscode",  # Cursor
+        "Visual Studio Code",  # VS Code with Copilot
+        "windsurf-client",
+        "claude-code-but-not-really",
+        "",  # a client that says nothing about itself
+        None,  # the SDK's default clientInfo name, "mcp"
+    ],
+)
+async def test_auto_lists_underscore_names_to_every_other_client(make_config, client):
+    assert await listed(server_for(make_config), client) == UNDERSCORE
+
+
+@pytest.mark.parametrize(("mode", "names"), [("dotted", DOTTED), ("underscore", UNDERSCORE)])
+@pytest.mark.parametrize("client", ["claude-code", "cursor-vscode", None])
+async def test_a_forced_spelling_is_listed_to_every_client(make_config, mode, names, client):
+    assert await listed(server_for(make_config, MCP_PUSH_TOOL_NAMES=mode), client) == names
+
+
+@pytest.mark.parametrize("mode", ["auto", "dotted", "underscore"])
+@pytest.mark.parametrize("client", ["claude-code", "claude-ai", None])
+async def test_both_spellings_are_accepted_on_call_in_every_mode(make_config, mode, client):
+    info = Implementation(name=client, version="1") if client is not None else None
+    async with connect(server_for(make_config, MCP_PUSH_TOOL_NAMES=mode), client_info=info) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        results = [
+            await session.call_tool(name, {"title": "t", "content": "c"}) for name in ("notify.send", "notify_send")
+        ]
+        results += [
+            await session.call_tool(name, {"run_id": "r", "event": "end", "message": "m"})
+            for name in ("notify.event", "notify_event")
+        ]
+    assert names in (DOTTED, UNDERSCORE)  # one spelling, never both
+    for result in results:
+        assert not result.isError, result.content
+        assert result.structuredContent["status"] == "no_channels"
+
+
+async def test_underscore_listing_is_the_same_tools_renamed(make_config):
+    server = server_for(make_config)
+    async with connect(server, client_info=CLAUDE_CODE) as session:
+        dotted = {t.name: t for t in (await session.list_tools()).tools}
+    async with connect(server, client_info=Implementation(name="cursor-vscode", version="1")) as session:
+        underscore = {t.name: t for t in (await session.list_tools()).tools}
+    for name, tool in dotted.items():
+        renamed = underscore[name.replace(".", "_")]
+        assert renamed.model_dump(exclude={"name"}) == tool.model_dump(exclude={"name"})
+
+
+async def test_each_session_is_listed_for_its_own_client(make_config):
+    """The hub serves many sessions through one PushServer: a listing follows the session that asked,
+    even with sessions of both kinds open and asking in turn."""
+    server = server_for(make_config)
+    cursor = Implementation(name="cursor-vscode", version="1")
+    async with connect(server, client_info=CLAUDE_CODE) as claude, connect(server, client_info=cursor) as other:
+        for _ in range(3):
+            seen = await asyncio.gather(claude.list_tools(), other.list_tools(), claude.list_tools())
+            assert [{t.name for t in answer.tools} for answer in seen] == [DOTTED, UNDERSCORE, DOTTED]
+            # A call to the name the other session was shown refreshes the SDK's shared tool cache under the
+            # caller's session; it must not change what the next listing shows either session.
+            assert not (await other.call_tool("notify.send", {"title": "t", "content": "c"})).isError
+            assert not (await claude.call_tool("notify_send", {"title": "t", "content": "c"})).isError
+
+
+async def test_outside_a_session_auto_lists_underscore_names(make_config):
+    names = {t.name for t in await server_for(make_config).list_tools()}
+    assert names == UNDERSCORE
+    forced = {t.name for t in await server_for(make_config, MCP_PUSH_TOOL_NAMES="dotted").list_tools()}
+    assert forced == DOTTED
 
 
 @pytest.mark.parametrize(
