@@ -34,6 +34,9 @@ class Settings(ChannelSettings):
     TG_API_HOST: BaseUrl = Field(
         "https://api.telegram.org", description="Bot API base URL with scheme; default https://api.telegram.org."
     )
+    TG_SILENT: bool = Field(
+        False, description="Routine pushes arrive without sound; errors and what needs you always sound."
+    )
     TG_PROXY_HOST: str | None = Field(None, description="HTTP proxy host name or IP (needs TG_PROXY_PORT).")
     TG_PROXY_PORT: int | None = Field(None, ge=1, le=65535, description="HTTP proxy port.")
     TG_PROXY_AUTH: SecretStr | None = Field(None, description="Proxy credentials as user:pass.")
@@ -80,7 +83,10 @@ class Telegram(Channel[Settings]):
         return Request("POST", f"{self.settings.TG_API_HOST}/bot{token}/{name}", json=fields)
 
     def message(self, note: Notification) -> dict[str, Any]:
-        return {"chat_id": self.settings.TG_USER_ID, "text": joined(note), "disable_web_page_preview": True}
+        fields = {"chat_id": self.settings.TG_USER_ID, "text": joined(note), "disable_web_page_preview": True}
+        if self.settings.TG_SILENT and not note.urgent:  # Telegram's one level below "with sound"
+            fields["disable_notification"] = True
+        return fields
 
     def build(self, note: Notification) -> Request:
         return self.method("sendMessage", **self.message(note))

@@ -132,6 +132,10 @@ async def test_urgent_pushes_use_each_channels_urgent_level(recorder, make_confi
         GOTIFY_URL=recorder.url + "/gotify",
         GOTIFY_TOKEN="gotify-token-0123",
         BARK_PUSH=recorder.url + "/bark/key0123456789",
+        TG_BOT_TOKEN="123456:tg-token-0123456789",
+        TG_USER_ID="42",
+        TG_API_HOST=recorder.url + "/tg",
+        TG_SILENT="true",
     )
 
     async def sent(n: Notification) -> dict[str, object]:
@@ -143,11 +147,13 @@ async def test_urgent_pushes_use_each_channels_urgent_level(recorder, make_confi
                 found["gotify"] = r.json()["priority"]
             elif r.path.startswith("/bark"):
                 found["bark"] = r.json().get("level")
+            elif r.path.startswith("/tg"):
+                found["telegram"] = r.json().get("disable_notification", False)
             else:
                 found["ntfy"] = r.headers.get("priority")
         return found
 
     routine = await sent(note("routine"))
-    assert routine == {"ntfy": "2", "gotify": 0, "bark": None}
+    assert routine == {"ntfy": "2", "gotify": 0, "bark": None, "telegram": True}  # silent
     urgent = await sent(Event(run_id="job", event="error", message="broke").to_notification())
-    assert urgent == {"ntfy": "5", "gotify": 8, "bark": "timeSensitive"}
+    assert urgent == {"ntfy": "5", "gotify": 8, "bark": "timeSensitive", "telegram": False}  # with sound
