@@ -144,6 +144,26 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
             if spec.argv_payload:
                 agent.add_argument("payload", nargs="?", help="the agent's JSON, as it passes it")
 
+    for name in ("install", "uninstall"):
+        if only in (None, name):
+            from mcp_push.install import AGENTS as INSTALLABLE  # plain data: one choice per agent
+
+            verb = "add the MCP server and the hooks to" if name == "install" else "remove what install added from"
+            cmd = sub.add_parser(name, help=f"{verb} an agent's own config files (see `{name} -h`)")
+            cmd.add_argument(
+                "agent",
+                choices=list(INSTALLABLE),
+                metavar="AGENT",
+                help="; ".join(f"{k} ({v})" for k, v in INSTALLABLE.items()),
+            )
+            cmd.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
+            if name == "install":
+                cmd.add_argument(
+                    "--approvals",
+                    action="store_true",
+                    help="also the permission-prompt hooks, answered from your phone",
+                )
+
     if only in (None, "history"):
         history = sub.add_parser("history", help="recent notifications with each channel's outcome")
         history.add_argument("--limit", "-n", type=int, default=20)

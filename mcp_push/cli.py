@@ -1,4 +1,4 @@
-"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|serve`.
+"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|install|uninstall|serve`.
 
 The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
 pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcp_push.hooks import run  # loads its own config: a hook exits 0 even on a bad one
 
         return run(args)
+    if command in ("install", "uninstall"):
+        from mcp_push.install import run as install  # reads the config only for the ask timeout, if it can
+
+        return install(args)
     try:
         config = Config.load()
         setup_logging(config)
