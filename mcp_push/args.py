@@ -108,9 +108,9 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         channels.add_argument("--json", action="store_true", help="machine-readable listing")
         channels.add_argument(
             "--format",
-            choices=["text", "markdown", "env"],
+            choices=["text", "markdown", "env", "server-json"],
             default="text",
-            help="markdown table or a config.env template",
+            help="markdown table, a config.env template, or the MCP Registry's server.json",
         )
 
     if only in (None, "test"):
@@ -163,6 +163,22 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
                     action="store_true",
                     help="also the permission-prompt hooks, answered from your phone",
                 )
+
+    if only in (None, "setup"):
+        # Options of `mcp-push setup` (mcp_push/setup.py owns this block).
+        setup = sub.add_parser("setup", help="set up channels interactively: prompts, a test message, config.env")
+        setup.add_argument(
+            "items", nargs="*", metavar="CHANNEL|KEY=VALUE", help="channels to set up; KEY=VALUE sets a variable"
+        )
+        setup.add_argument("--non-interactive", action="store_true", help="no prompts: only the KEY=VALUE given")
+        setup.add_argument("--config", type=Path, metavar="FILE", help="the file to write (default: the one read)")
+        setup.add_argument("--no-test", action="store_true", help="do not send a test message")
+
+    if only in (None, "doctor"):
+        # Options of `mcp-push doctor` (mcp_push/doctor.py owns this block).
+        doctor = sub.add_parser("doctor", help="check each channel's network path, the files, and the agents")
+        doctor.add_argument("names", nargs="*", metavar="CHANNEL", help="only these channels")
+        doctor.add_argument("--json", action="store_true")
 
     if only in (None, "history"):
         history = sub.add_parser("history", help="recent notifications with each channel's outcome")

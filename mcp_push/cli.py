@@ -1,4 +1,4 @@
-"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|install|uninstall|serve`.
+"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|install|uninstall|setup|doctor|serve`.
 
 The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
 pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
@@ -48,6 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcp_push.install import run as install  # reads the config only for the ask timeout, if it can
 
         return install(args)
+    if command == "setup":
+        from mcp_push.setup import run as setup  # loads and writes the config itself: it may be broken yet
+
+        return setup(args)
+    if command == "doctor":
+        from mcp_push.doctor import run as doctor  # loads the config itself: a broken one is a finding
+
+        return doctor(args)
     try:
         config = Config.load()
         setup_logging(config)
