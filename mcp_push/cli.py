@@ -1,4 +1,5 @@
-"""The shell front door: `mcp-push send|event|ask|channels|test|inbox|history|stats|retry|hook|install|uninstall|setup|doctor|serve`.
+"""The shell front door: `mcp-push COMMAND`, one function per command, each parsing, calling the one dispatch
+and rendering its report (`mcp-push -h` lists the commands).
 
 The send path imports neither the MCP SDK nor a channel module it does not need, so a hook or a cron job
 pays only for the channels it uses. Exit codes are distinct so scripts can branch on the outcome.
