@@ -10,7 +10,7 @@ from mcp_push import http, redact
 from mcp_push.config import Config
 from mcp_push.dispatch import dispatch
 from mcp_push.models import DeliveryReport, Notification
-from tests.recorder import Recorder, RedirectTransport
+from tests.recorder import Recorder, RedirectTransport, reply
 
 # Every character class that older scripts let corrupt a request: CJK, emoji, URL and markup
 # metacharacters, quotes, backslashes, newlines and one long line. It fits the tightest service limit
@@ -59,6 +59,15 @@ def recorder() -> Iterator[Recorder]:
     server = Recorder()
     yield server
     server.close()
+
+
+@pytest.fixture
+def webhook(recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """The recorder as this process's WEBHOOK_URL channel, answering as a webhook that took the message
+    (hooks and the CLI load their configuration from the environment)."""
+    recorder.respond(reply(200, {"ok": True}))
+    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
+    return recorder
 
 
 @pytest.fixture

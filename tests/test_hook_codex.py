@@ -43,13 +43,6 @@ def codex_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
-
-
 def rollout(home: Path, started: float, prompt: float | None = None, reply_text: str = "Renamed.") -> Path:
     """A session begun `started` seconds ago, your last prompt `prompt` seconds ago (default: at the start).
     Its first line, with the session's instructions, is longer than the head mcp-push reads."""

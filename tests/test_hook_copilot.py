@@ -14,31 +14,19 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from mcp_push.cli import main
 from tests.recorder import reply
+from tests.test_hooks import ts
 from tests.test_stdio import clean_env
 
 SESSION = "9c2e41d7-5b3a-4f6e-8a1d-0e7f3c9b2a64"
 CWD = "/home/dev/src/acme-api"
 
 pytestmark = pytest.mark.usefixtures("process_env")
-
-
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
-
-
-def iso(seconds_ago: float) -> str:
-    when = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def events(tmp_path: Path, started: float, prompt: float | None = None, reply_text: str = "Done.") -> Path:
@@ -48,23 +36,23 @@ def events(tmp_path: Path, started: float, prompt: float | None = None, reply_te
         {
             "type": "session.start",
             "data": {"sessionId": SESSION, "copilotVersion": "0.0.407"},
-            "timestamp": iso(started),
+            "timestamp": ts(started),
         },
-        {"type": "user.message", "data": {"content": "Make the test suite pass"}, "timestamp": iso(started - 1)},
-        {"type": "assistant.message", "data": {"content": "Running the tests first."}, "timestamp": iso(started - 5)},
+        {"type": "user.message", "data": {"content": "Make the test suite pass"}, "timestamp": ts(started - 1)},
+        {"type": "assistant.message", "data": {"content": "Running the tests first."}, "timestamp": ts(started - 5)},
     ]
     if prompt != started:
-        log.append({"type": "user.message", "data": {"content": "Now fix the flaky one"}, "timestamp": iso(prompt)})
+        log.append({"type": "user.message", "data": {"content": "Now fix the flaky one"}, "timestamp": ts(prompt)})
     log += [
-        {"type": "assistant.turn_start", "data": {}, "timestamp": iso(prompt - 1)},
+        {"type": "assistant.turn_start", "data": {}, "timestamp": ts(prompt - 1)},
         {
             "type": "assistant.message",
             "data": {"content": "", "toolRequests": [{"name": "bash", "arguments": {"command": "pytest -q"}}]},
-            "timestamp": iso(prompt - 2),
+            "timestamp": ts(prompt - 2),
         },
-        {"type": "tool.execution_complete", "data": {"result": "42 passed"}, "timestamp": iso(3)},
-        {"type": "assistant.message", "data": {"content": reply_text}, "timestamp": iso(1)},
-        {"type": "assistant.turn_end", "data": {}, "timestamp": iso(0)},
+        {"type": "tool.execution_complete", "data": {"result": "42 passed"}, "timestamp": ts(3)},
+        {"type": "assistant.message", "data": {"content": reply_text}, "timestamp": ts(1)},
+        {"type": "assistant.turn_end", "data": {}, "timestamp": ts(0)},
     ]
     path = tmp_path / "session-state" / SESSION / "events.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +129,7 @@ def test_vs_code_compatible_stop(webhook, tmp_path, monkeypatch, capsys):
     data = {
         "hook_event_name": "Stop",
         "session_id": SESSION,
-        "timestamp": iso(0),
+        "timestamp": ts(0),
         "cwd": CWD,
         "transcript_path": str(events(tmp_path, started=300, reply_text="Refactor done.")),
         "stop_reason": "end_turn",

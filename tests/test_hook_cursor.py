@@ -27,13 +27,6 @@ ROOT = "/home/dev/src/acme-web"
 pytestmark = pytest.mark.usefixtures("process_env")
 
 
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
-
-
 def transcript(tmp_path: Path, reply_text: str = "Done.") -> Path:
     entries = [
         {"role": "user", "message": {"content": [{"type": "text", "text": "<user_query>Fix the login</user_query>"}]}},

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from mcp_push.cli import main
-from tests.recorder import reply
 from tests.test_hooks import ts
 from tests.test_stdio import clean_env
 
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.usefixtures("process_env")
 def _no_gemini_env(monkeypatch):
     for name in ("GEMINI_CWD", "GEMINI_PROJECT_DIR", "GEMINI_SESSION_ID"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
 
 
 def messages(started: float, prompt: float) -> list[dict]:

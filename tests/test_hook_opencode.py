@@ -34,13 +34,6 @@ pytestmark = pytest.mark.usefixtures("process_env")
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH to run the plugin")
 
 
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
-
-
 def ms(seconds_ago: float) -> int:
     return int((time.time() - seconds_ago) * 1000)
 

@@ -29,13 +29,6 @@ HOOK_OUTPUT = {"continue": True, "suppressOutput": True}
 pytestmark = pytest.mark.usefixtures("process_env")
 
 
-@pytest.fixture
-def webhook(recorder, monkeypatch):
-    recorder.respond(reply(200, {"ok": True}))
-    monkeypatch.setenv("WEBHOOK_URL", recorder.url)
-    return recorder
-
-
 def ts(seconds_ago: float) -> str:
     when = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

@@ -336,16 +336,22 @@ def blocks_text(content: Any) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def first_time(end: Ends) -> datetime | None:
+    """The first `timestamp` in a JSON-lines transcript's head: when its session began."""
+    for entry in entries(end.head.splitlines()):
+        found = when(entry.get("timestamp"))
+        if found:
+            return found
+    return None
+
+
 def read_transcript(path: Any) -> Transcript:
     """Claude Code's transcript: JSON lines, one entry per line."""
     found = Transcript()
     end = ends(path)
     if end is None:
         return found
-    for entry in entries(end.head.splitlines()):
-        found.started = when(entry.get("timestamp"))
-        if found.started:
-            break
+    found.started = first_time(end)
     seen_assistant = False
     for entry in entries(reversed(end.lines())):
         kind = entry.get("type")

@@ -32,7 +32,7 @@ import json
 import os
 from typing import Any
 
-from mcp_push.hooks.base import NOT_A_PAYLOAD, Agent, Transcript, Turn, ends, entries, string, when
+from mcp_push.hooks.base import NOT_A_PAYLOAD, Agent, Transcript, Turn, ends, entries, first_time, string, when
 
 # Background work finishing: Copilot tells the agent, and nothing waits for you.
 QUIET_NOTIFICATIONS = {"shell_completed", "shell_detached_completed", "agent_completed", "agent_idle"}
@@ -120,10 +120,7 @@ def read_events(path: Any) -> Transcript:
     end = ends(path)
     if end is None:
         return found
-    for entry in entries(end.head.splitlines()):
-        found.started = when(entry.get("timestamp"))
-        if found.started:
-            break
+    found.started = first_time(end)
     for entry in entries(reversed(end.lines())):
         data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
         content = string(data.get("content"))
