@@ -184,9 +184,7 @@ class Wire(httpx.AsyncBaseTransport):
         context = self._tls() if scheme == "https" else None
         try:
             _, conn = await asyncio.wait_for(
-                loop.create_connection(
-                    _Connection, host, port, ssl=context, server_hostname=host if context else None
-                ),
+                loop.create_connection(_Connection, host, port, ssl=context, server_hostname=host if context else None),
                 timeout,
             )
         except (asyncio.TimeoutError, TimeoutError):  # ours, or the system's own (ETIMEDOUT)
@@ -234,9 +232,7 @@ async def _read_response(
     return status, reason, version, headers, await _read_to_close(conn, timeout), False
 
 
-async def _read_head(
-    conn: _Connection, timeout: float | None
-) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+async def _read_head(conn: _Connection, timeout: float | None) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
     buffer = conn.buffer
     while (end := buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)) < 0:
         if len(buffer) > MAX_HEAD:
