@@ -15,5 +15,6 @@ ROOT = Path(__file__).parent.parent
 )
 def test_ruff_check_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    proc = subprocess.run([ruff, "check", "mcp_push", "channels", "tests"], cwd=ROOT, capture_output=True, text=True)
+    paths = ["mcp_push", "channels", "tests", "bench", "bundle"]
+    proc = subprocess.run([ruff, "check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
